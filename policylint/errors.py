@@ -1,0 +1,45 @@
+"""Error types and exit codes.
+
+Errors are raised deep and caught once, in :mod:`policylint.cli`, which turns them into a
+one-line message and exit code 2. Manifest problems are not errors: they are findings.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """What the process exit status means (a CI gate reads these)."""
+
+    #: Every manifest passes.
+    OK = 0
+    #: At least one manifest fails, invalid manifests included.
+    FAILED = 1
+    #: The tool could not do its job: bad arguments, configuration, policy pack or plugin.
+    TOOL_ERROR = 2
+
+
+class PolicylintError(Exception):
+    """A problem that stops the run with exit 2; its text is shown to the user as is."""
+
+
+class UsageError(PolicylintError):
+    """Bad command-line arguments, or a path that does not exist."""
+
+
+class PackError(PolicylintError):
+    """A policy pack that cannot be loaded: bad TOML, unknown key, bad condition."""
+
+
+class ConfigError(PolicylintError):
+    """Configuration that cannot be used."""
+
+
+class PluginError(PolicylintError):
+    """A plugin that fails to load, raises, or returns malformed data."""
+
+
+def located(path: str, line: int, column: int, message: str) -> str:
+    """The ``path:line:col: message`` shape that editors and CI logs parse."""
+    return f"{path}:{line}:{column}: {message}"

@@ -1,0 +1,78 @@
+"""``policylint rule``: a rule's documentation, read from its policy file."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from typing import Any
+
+from policylint.engine import EngineOptions
+from policylint.errors import UsageError
+from policylint.findings import RuleInfo
+from policylint.plugins import create_host
+from policylint.runner import setup
+from policylint.schema import did_you_mean
+
+_PARAM = re.compile(r"params\.([a-z][a-z0-9_]*)")
+
+
+def explain_rules(rule_id: str | None, output_format: str) -> str:
+    """One rule (or all, when ``rule_id`` is None) as text or JSON."""
+    engine = setup(create_host(), EngineOptions()).engine
+    rules = engine.rules
+    if rule_id is not None and rule_id not in rules:
+        raise UsageError(f"unknown rule {rule_id!r}{did_you_mean(rule_id, rules)}")
+    selected = [rules[rule_id]] if rule_id is not None else [rules[k] for k in sorted(rules)]
+    sources = {c.policy.id: c.policy for c in engine.policies}
+    entries = []
+    for rule in selected:
+        policy = sources.get(rule.id)
+        used = sorted(set(_PARAM.findall(f"{policy.when} {policy.message}"))) if policy else []
+        params = {name: engine.params[name][0] for name in used}
+        entries.append((rule, policy.when if policy else None, policy.order if policy else None, params))
+    if output_format == "json":
+        return json.dumps([_as_dict(*entry) for entry in entries], indent=2) + "\n"
+    return "\n".join(_as_text(*entry) for entry in entries)
+
+
+def _as_dict(rule: RuleInfo, when: str | None, order: int | None, params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "title": rule.title,
+        "severity": rule.severity,
+        "waivable": rule.waivable,
+        "applies_to": rule.applies_to,
+        "recommends": rule.recommends,
+        "order": order,
+        "framework": rule.framework,
+        "when": when,
+        "params": params,
+        "rationale": rule.rationale,
+        "pack": rule.pack,
+        "source": rule.source,
+    }
+
+
+def _as_text(rule: RuleInfo, when: str | None, order: int | None, params: dict[str, Any]) -> str:
+    lines = [f"{rule.id} ({rule.name}): {rule.title}", ""]
+    facts = [
+        ("severity", rule.severity),
+        ("waivable", "yes" if rule.waivable else "no"),
+        ("applies to", "fine-tune and distill proposals" if rule.applies_to == "fine-tuning" else "every proposal"),
+    ]
+    if rule.recommends:
+        facts.append(("recommends", f"{rule.recommends} (decision order {order})"))
+    if rule.framework:
+        facts.append(("framework", rule.framework))
+    if when:
+        facts.append(("fires when", when))
+    for name, value in params.items():
+        facts.append((f"params.{name}", str(value)))
+    if rule.source:
+        facts.append(("defined in", f"{rule.source} (pack {rule.pack})"))
+    width = max(len(label) for label, _ in facts)
+    lines += [f"  {label.ljust(width)}  {value}" for label, value in facts]
+    lines += ["", textwrap.fill(rule.rationale, 96, initial_indent="  ", subsequent_indent="  "), ""]
+    return "\n".join(lines)

@@ -1,0 +1,104 @@
+"""The namespace a policy condition reads: manifest fields with defaults, and derived facts.
+
+Built once per manifest as a flat ``{dotted path: value}`` dict, so a compiled condition reads a
+field with one dict lookup. A key that is absent and has no default is simply not in the dict:
+absent is never zero.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from policylint.manifest import FIELDS
+from policylint.schema import ABSENT, FieldType
+
+FINE_TUNING_APPROACHES = ("fine-tune", "distill")
+CHECKLIST_STEPS = ("zero_shot", "few_shot", "chain_of_thought", "format_constraints", "role")
+DAYS_PER_MONTH = 30
+#: The normal quantile for a two-sided 95% interval, as the spec fixes it.
+WILSON_Z = 1.959964
+
+_REASON = FIELDS["proposal.reasons"]
+_STEP_NAMES = FieldType("enum", CHECKLIST_STEPS)
+
+#: Derived facts, typed like fields so conditions that misuse them fail when the pack loads.
+FACTS: dict[str, FieldType] = {
+    "proposes_fine_tuning": FieldType("bool"),
+    "reasons": _REASON,
+    "checklist": FieldType("table"),
+    "checklist.applicable": FieldType("list", item=_STEP_NAMES),
+    "checklist.missing": FieldType("list", item=_STEP_NAMES),
+    "checklist.exhausted": FieldType("bool"),
+    "checklist.best": FieldType("fraction"),
+    "volume.per_day": FieldType("number"),
+    "volume.per_month": FieldType("number"),
+    "eval": FieldType("table"),
+    "eval.interval": FieldType("table"),
+    "eval.interval.low": FieldType("fraction"),
+    "eval.interval.high": FieldType("fraction"),
+}
+
+_STATIC_DEFAULTS = {path: spec.default for path, spec in FIELDS.items() if spec.default is not ABSENT}
+
+
+def _flatten(table: dict[str, Any], prefix: str, into: dict[str, Any]) -> None:
+    for key, value in table.items():
+        path = prefix + key
+        into[path] = value
+        if isinstance(value, dict):
+            _flatten(value, path + ".", into)
+
+
+def namespace(data: dict[str, Any]) -> dict[str, Any]:
+    """Fields and facts of a well-formed manifest (validated by :mod:`policylint.manifest`)."""
+    ns: dict[str, Any] = dict(_STATIC_DEFAULTS)
+    _flatten({k: v for k, v in data.items() if k != "waivers"}, "", ns)
+    approach = ns["proposal.approach"]
+
+    # Defaults that depend on other keys (manifest spec).
+    ns.setdefault("task.reasoning", ns["task.kind"] == "reasoning")
+    if approach == "distill":
+        ns.setdefault("proposal.model_tier", "small")
+    if "evaluation.prompting.few_shot" in ns:
+        ns.setdefault("evaluation.prompting.few_shot_variants", 1)
+    if "data.examples" in ns:
+        ns.setdefault("data.high_quality", ns["data.examples"])
+
+    ns["proposes_fine_tuning"] = approach in FINE_TUNING_APPROACHES
+    reasons = list(dict.fromkeys(ns["proposal.reasons"]))  # duplicates count once
+    if approach == "distill" and "cost-latency" not in reasons:
+        reasons.append("cost-latency")
+    ns["reasons"] = reasons
+
+    applicable = [s for s in CHECKLIST_STEPS if s != "chain_of_thought" or ns["task.reasoning"]]
+    scores = {s: ns[f"evaluation.prompting.{s}"] for s in CHECKLIST_STEPS if f"evaluation.prompting.{s}" in ns}
+    ns["checklist"] = True
+    ns["checklist.applicable"] = applicable
+    ns["checklist.missing"] = [s for s in applicable if s not in scores]
+    ns["checklist.exhausted"] = not ns["checklist.missing"]
+    if scores:
+        ns["checklist.best"] = max(scores.values())
+
+    if "volume.requests_per_day" in ns:
+        ns["volume.per_day"] = ns["volume.requests_per_day"]
+        ns["volume.per_month"] = ns["volume.requests_per_day"] * DAYS_PER_MONTH
+    elif "volume.requests_per_month" in ns:
+        ns["volume.per_month"] = ns["volume.requests_per_month"]
+        ns["volume.per_day"] = ns["volume.requests_per_month"] / DAYS_PER_MONTH
+
+    examples = ns.get("evaluation.examples")
+    if "checklist.best" in ns and examples:
+        low, high = wilson_interval(ns["checklist.best"], examples)
+        ns["eval"] = ns["eval.interval"] = True
+        ns["eval.interval.low"], ns["eval.interval.high"] = low, high
+    return ns
+
+
+def wilson_interval(p: float, n: int, z: float = WILSON_Z) -> tuple[float, float]:
+    """Wilson score interval without continuity correction, the formula the spec fixes."""
+    z2 = z * z
+    denominator = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
+    return centre - half, centre + half

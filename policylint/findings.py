@@ -1,0 +1,91 @@
+"""Values that cross module boundaries: a finding, a decision, a manifest's result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+#: Everything a decision may recommend.
+RECOMMENDATIONS = (
+    "prompting",
+    "rag",
+    "collect-data",
+    "error-handling",
+    "frontier-api",
+    "fine-tune",
+    "distill",
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule's verdict on one manifest, located at the key it points at."""
+
+    rule: str
+    name: str
+    severity: Severity
+    message: str
+    key: str
+    line: int = 1
+    column: int = 1
+    recommends: str | None = None
+    waived: bool = False
+    #: The waiver that accepted it (its ``reason`` and ``owner``), for reports.
+    waiver: tuple[str, str] | None = None
+
+    def sort_key(self) -> tuple[int, str, int, str]:
+        """Findings are sorted by line, then rule id (the spec); column and text break ties."""
+        return (self.line, self.rule, self.column, self.message)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the proposal was, what the analysis recommends, and whether the gate passes."""
+
+    proposal: str | None
+    recommendation: str | None
+    verdict: Literal["pass", "fail"]
+
+
+@dataclass(frozen=True)
+class ManifestResult:
+    """The outcome for one manifest file."""
+
+    path: str
+    decision: Decision
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        return self.decision.verdict == "pass"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Totals over a run, as the JSON report's ``summary`` object."""
+
+    manifests: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    warnings: int = 0
+    waived: int = 0
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What reports and ``policylint rule`` show of a rule, whichever pack defines it."""
+
+    id: str
+    name: str
+    title: str
+    severity: Severity
+    waivable: bool
+    rationale: str
+    recommends: str | None = None
+    applies_to: str = "any"
+    framework: str | None = None
+    pack: str = "policylint"
+    source: str | None = None  # the policy file, when the rule is declarative

@@ -1,0 +1,398 @@
+"""Manifest format v1: the models, reading a file, and the MAN findings.
+
+The models are the contract of ``spec/manifest.md``. Absent optional keys stay ``None`` here
+(absent is never zero); the defaults that depend on other keys are applied in
+:mod:`policylint.facts`. Validation only decides *whether* the manifest is well-formed and
+where it is not; the checked raw dictionary is what the rest of the pipeline reads.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+import tomli
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from policylint.findings import Finding
+from policylint.positions import KeyPath, SourceIndex
+from policylint.schema import (
+    Count,
+    FieldType,
+    Fraction,
+    Text,
+    Volume,
+    describe_model,
+    did_you_mean,
+    show,
+    value_problem,
+)
+
+SUPPORTED_SCHEMA_VERSIONS = (1,)
+
+Reason = Literal[
+    "general-quality",
+    "format-consistency",
+    "domain-conventions",
+    "cost-latency",
+    "behavior",
+    "knowledge",
+    "hallucination",
+]
+Approach = Literal["prompting", "rag", "fine-tune", "distill", "collect-data", "error-handling"]
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Project(_Table):
+    name: Text
+    owner: str | None = None
+    description: str | None = None
+
+
+class Task(_Table):
+    kind: Literal["classification", "extraction", "generation", "summarization", "reasoning", "other"]
+    narrow: bool = False
+    reasoning: bool | None = None  # default depends on kind: see facts
+    domain: Literal["general", "medical", "legal", "financial", "technical", "other"] = "general"
+    conventions: Literal["none", "moderate", "strict"] = "none"
+
+
+class Proposal(_Table):
+    approach: Approach
+    reasons: list[Reason] = []
+    model: str | None = None
+    model_tier: Literal["frontier", "small"] | None = None  # small for distill: see facts
+    target_quality: Fraction | None = None
+
+
+class Prompting(_Table):
+    zero_shot: Fraction | None = None
+    few_shot: Fraction | None = None
+    few_shot_examples: Count | None = None
+    few_shot_variants: Count | None = None  # 1 when few_shot is present: see facts
+    chain_of_thought: Fraction | None = None
+    format_constraints: Fraction | None = None
+    role: Fraction | None = None
+    domain_prompt: Fraction | None = None
+
+
+class Failures(_Table):
+    mode: Literal[
+        "none", "format", "knowledge-gap", "hallucination", "domain-conventions", "behavior", "reasoning"
+    ] = "none"
+    malformed_rate: Fraction | None = None
+    reproducible: bool | None = None
+
+
+class Evaluation(_Table):
+    examples: Count | None = None
+    metric: str | None = None
+    prompting: Prompting | None = None
+    failures: Failures | None = None
+
+
+class VolumeTable(_Table):
+    requests_per_day: Volume | None = None
+    requests_per_month: Volume | None = None
+
+
+class Downstream(_Table):
+    machine_parsed: bool = False
+    failure_impact: Literal["none", "retried", "system-failure", "data-corruption"] = "none"
+    retry_logic: bool = False
+
+
+class Data(_Table):
+    examples: Count | None = None
+    high_quality: Count | None = None  # = examples when absent: see facts
+    domain_examples: Count | None = None
+    source: Literal["human-labeled", "frontier-generated", "production-logs", "mixed", "none"] | None = None
+
+
+class Distillation(_Table):
+    teacher_model: str | None = None
+    teacher_quality: Fraction | None = None
+    student_quality: Fraction | None = None
+    max_quality_delta: Fraction | None = None  # params.max_quality_delta when absent
+
+
+class Waiver(_Table):
+    rule: str
+    reason: Text
+    owner: Text
+    expires: datetime.date
+
+
+class Manifest(_Table):
+    schema_version: Literal[1]
+    project: Project
+    task: Task
+    proposal: Proposal
+    evaluation: Evaluation | None = None
+    volume: VolumeTable | None = None
+    downstream: Downstream | None = None
+    data: Data | None = None
+    distillation: Distillation | None = None
+    waivers: list[Waiver] = []
+    ext: dict[str, dict[str, Any]] | None = None
+
+
+#: Every manifest field by dotted path (``ext`` tables excluded: plugins describe those).
+FIELDS: dict[str, FieldType] = {
+    path: spec for path, spec in describe_model(Manifest).items() if not path.startswith(("waivers", "ext"))
+}
+
+# Rules of the format itself, documented like policies so `policylint rule MAN002` works.
+MANIFEST_RULES = {
+    "MAN001": ("invalid-toml", "The file is not valid TOML or not UTF-8 text."),
+    "MAN002": ("invalid-manifest", "The manifest breaks format v1: unknown key, wrong type, value out of range, missing key."),
+    "MAN003": ("unsupported-schema-version", "schema_version is missing or is not a supported version."),
+}
+
+
+@dataclass
+class Source:
+    """A manifest's text, with its key positions indexed only when a finding needs one."""
+
+    path: str
+    text: str
+
+    @cached_property
+    def index(self) -> SourceIndex:
+        return SourceIndex.from_text(self.text)
+
+    def finding(
+        self,
+        rule: str,
+        name: str,
+        severity: Literal["error", "warning"],
+        message: str,
+        key_path: KeyPath,
+        *,
+        recommends: str | None = None,
+    ) -> Finding:
+        """A finding located at ``key_path``, or its nearest enclosing key present."""
+        line, column = self.index.locate(key_path)
+        return Finding(rule, name, severity, message, dotted(key_path), line, column, recommends)
+
+
+def dotted(key_path: KeyPath) -> str:
+    """``("waivers", 0, "rule")`` -> ``waivers[0].rule``."""
+    text = ""
+    for part in key_path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+@dataclass
+class LoadedManifest:
+    """A read manifest: its data when well-formed, else the MAN findings that say why not."""
+
+    source: Source
+    data: dict[str, Any] | None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def proposal(self) -> str | None:
+        """The approach as read, even from an invalid manifest (reports show it)."""
+        if self.data is None:
+            return None
+        proposal = self.data.get("proposal")
+        approach = proposal.get("approach") if isinstance(proposal, dict) else None
+        return approach if isinstance(approach, str) else None
+
+
+def decode(path: str, raw: bytes) -> tuple[Source | None, Finding | None]:
+    """UTF-8 text without its byte-order mark, or the MAN001 finding that says why not."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        message = f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        return None, Finding("MAN001", "invalid-toml", "error", message, "", line, column)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return Source(path, text), None
+
+
+def unreadable(path: str, reason: str) -> LoadedManifest:
+    """A file that exists but cannot be read: a MAN001 finding, and the run goes on."""
+    finding = Finding("MAN001", "invalid-toml", "error", f"the file cannot be read: {reason}", "", 1, 1)
+    return LoadedManifest(Source(path, ""), None, [finding])
+
+
+ExtModels = Mapping[str, type[BaseModel]]
+
+
+def load_manifest(path: str, raw: bytes, ext_models: ExtModels | None = None) -> LoadedManifest:
+    """Read and check one manifest; never raises for anything the file contains."""
+    source, problem = decode(path, raw)
+    if source is None:
+        assert problem is not None
+        return LoadedManifest(Source(path, ""), None, [problem])
+    try:
+        data = tomli.loads(source.text)
+    except tomli.TOMLDecodeError as exc:
+        message = f"invalid TOML: {getattr(exc, 'msg', str(exc))}"
+        line, column = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
+        return LoadedManifest(source, None, [Finding("MAN001", "invalid-toml", "error", message, "", line, column)])
+    except RecursionError:
+        finding = Finding("MAN001", "invalid-toml", "error", "invalid TOML: nested too deeply", "", 1, 1)
+        return LoadedManifest(source, None, [finding])
+    version_problem = check_schema_version(source, data)
+    if version_problem is not None:
+        return LoadedManifest(source, data, [version_problem])
+    findings = validate(source, data, ext_models or {})
+    return LoadedManifest(source, data, findings)
+
+
+def check_schema_version(source: Source, data: dict[str, Any]) -> Finding | None:
+    """MAN003 unless ``schema_version`` is exactly the integer 1."""
+    supported = ", ".join(str(v) for v in SUPPORTED_SCHEMA_VERSIONS)
+    if "schema_version" not in data:
+        message = f"schema_version is missing; add `schema_version = 1` (supported: {supported})"
+        return Finding("MAN003", "unsupported-schema-version", "error", message, "schema_version", 1, 1)
+    version = data["schema_version"]
+    if type(version) is int and version in SUPPORTED_SCHEMA_VERSIONS:
+        return None
+    shown = show(version) or "a table or array"
+    message = f"unsupported schema_version {shown}; supported versions: {supported} (an integer)"
+    return source.finding("MAN003", "unsupported-schema-version", "error", message, ("schema_version",))
+
+
+def man002(source: Source, key_path: KeyPath, message: str, *, at: KeyPath | None = None) -> Finding:
+    """A format problem with ``key_path``, located there (or at ``at``, its enclosing table)."""
+    where = key_path if at is None else at
+    line, column = source.index.locate(where) if where else (1, 1)
+    key = dotted(key_path)
+    return Finding("MAN002", "invalid-manifest", "error", f"{key}: {message}", key, line, column)
+
+
+def validate(source: Source, data: dict[str, Any], ext_models: ExtModels) -> list[Finding]:
+    """MAN002 findings, one per problem as a user would fix it."""
+    findings: list[Finding] = []
+    try:
+        Manifest.model_validate(data)
+    except ValidationError as exc:
+        findings.extend(_explain(source, data, exc, (), Manifest))
+    findings.extend(_cross_field_problems(source, data))
+    findings.extend(_ext_problems(source, data.get("ext"), ext_models))
+    return findings
+
+
+def _explain(
+    source: Source, data: Any, exc: ValidationError, prefix: KeyPath, model: type[BaseModel]
+) -> list[Finding]:
+    findings = []
+    seen: set[tuple[Any, ...]] = set()
+    fields = describe_model(model) if model is not Manifest else _ALL_FIELDS
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        if loc and loc[0] == "ext":
+            continue  # extension tables are checked against their plugins' models
+        key_path = prefix + loc
+        value = error.get("input")
+        field_path = ".".join(str(p) for p in loc if not isinstance(p, int))
+        if error["type"] == "extra_forbidden":
+            parent = field_path.rpartition(".")[0]
+            known = [p.rpartition(".")[2] for p in fields if p.rpartition(".")[0] == parent]
+            what = "table" if isinstance(value, dict) else "key"
+            hint = did_you_mean(str(loc[-1]), known) or _list_known(known)
+            message = f"unknown {what}{hint}"
+        elif error["type"] == "missing":
+            what = "table" if fields.get(field_path, FieldType("any")).kind == "table" else "key"
+            message = f"required {what} is missing"
+        else:
+            spec = fields.get(field_path)
+            if spec is None:
+                message = error["msg"]
+            elif spec.kind == "list" and isinstance(loc[-1], int) and spec.item is not None:
+                message = f"item {loc[-1] + 1}: {value_problem(spec.item, value)}"
+            else:
+                message = value_problem(spec, value)
+        if isinstance(key_path[-1], int) and error["type"] != "missing":
+            key_path = key_path[:-1]  # a bad list element is reported at the list's key
+        marker = (key_path, message)
+        if marker in seen:
+            continue
+        seen.add(marker)
+        at = key_path[:-1] if error["type"] == "missing" else None
+        findings.append(man002(source, key_path, message, at=at))
+    return findings
+
+
+def _list_known(known: list[str]) -> str:
+    return f" (expected one of: {', '.join(sorted(known))})" if known else ""
+
+
+def _number(table: Any, key: str) -> float | None:
+    """A table's numeric value, or None when absent or not a number (already reported)."""
+    value = table.get(key) if isinstance(table, dict) else None
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _cross_field_problems(source: Source, data: dict[str, Any]) -> list[Finding]:
+    """Problems between two keys, each reported once at the key that causes it."""
+    findings = []
+    volume = data.get("volume")
+    if _number(volume, "requests_per_day") is not None and _number(volume, "requests_per_month") is not None:
+        keys = [("volume", "requests_per_day"), ("volume", "requests_per_month")]
+        second = max(keys, key=lambda k: source.index.locate(k))
+        message = "give requests_per_day or requests_per_month, not both"
+        findings.append(man002(source, second, message))
+    examples, high_quality = _number(data.get("data"), "examples"), _number(data.get("data"), "high_quality")
+    if examples is not None and high_quality is not None and high_quality > examples:
+        message = f"high_quality ({high_quality}) is more than examples ({examples})"
+        findings.append(man002(source, ("data", "high_quality"), message))
+    return findings
+
+
+def _ext_problems(source: Source, ext: Any, ext_models: ExtModels) -> list[Finding]:
+    if ext is None:
+        return []
+    if not isinstance(ext, dict):
+        return [man002(source, ("ext",), "expected a table of extension tables")]
+    findings = []
+    claimed = sorted(ext_models)
+    for name, table in ext.items():
+        model = ext_models.get(name)
+        if model is None:
+            plugins = ", ".join(claimed) if claimed else "none"
+            message = f"no loaded plugin claims this extension table (claimed: {plugins}){did_you_mean(name, claimed)}"
+            findings.append(man002(source, ("ext", name), message))
+            continue
+        try:
+            model.model_validate(table)
+        except ValidationError as exc:
+            findings.extend(_explain(source, table, exc, ("ext", name), model))
+    return findings
+
+
+# Field types for error messages, including waivers (which policies never read).
+_ALL_FIELDS: dict[str, FieldType] = describe_model(Manifest)
+
+
+def namespace_fields(ext_models: ExtModels | None = None) -> dict[str, FieldType]:
+    """Manifest fields policies may read, extension tables' fields under ``ext.<name>.``."""
+    fields = dict(FIELDS)
+    for name, model in (ext_models or {}).items():
+        fields[f"ext.{name}"] = FieldType("table")
+        fields.update(describe_model(model, prefix=f"ext.{name}."))
+    return fields
+
+
+def ext_model_check(name: str, model: Any) -> None:
+    """Plugins' extension models must forbid unknown keys, as the core tables do."""
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"extension table {name!r}: expected a pydantic model class, got {model!r}")
+    if model.model_config.get("extra") != "forbid":
+        raise TypeError(f"extension table {name!r}: the model must set extra='forbid'")
+
+

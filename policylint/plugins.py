@@ -1,0 +1,149 @@
+"""The plugin manager: built-in plugins first, then the ``policylint`` entry points.
+
+Every hook answer is collected per plugin, so a plugin that raises or answers with malformed
+data is named in the error (exit 2), never skipped.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from policylint import hookspecs
+from policylint.errors import PluginError
+
+ENTRY_POINT_GROUP = "policylint"
+
+#: policylint's own features, registered like any third-party plugin.
+BUILTIN_PLUGINS = (
+    "policylint.builtin",
+    "policylint.reports.text",
+    "policylint.reports.json",
+)
+#: Built-ins that ``--disable-plugin`` refuses: without them nothing can be reported.
+ESSENTIAL = frozenset({"policylint.reports.text", "policylint.reports.json"})
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """Where a plugin comes from, for listings and error messages."""
+
+    name: str
+    distribution: str
+    version: str
+
+    def describe(self) -> str:
+        return f"plugin {self.name!r} ({self.distribution} {self.version})"
+
+
+@dataclass
+class PluginHost:
+    """A pluggy manager plus what is known of each registered plugin."""
+
+    manager: pluggy.PluginManager
+    info: dict[str, PluginInfo] = field(default_factory=dict)
+
+    def collect(self, hook_name: str, check: Callable[[Any], Any]) -> list[tuple[PluginInfo, Any]]:
+        """Call one hook plugin by plugin, sorted by plugin name; ``check`` validates each answer."""
+        answers = []
+        hook = getattr(self.manager.hook, hook_name)
+        for impl in hook.get_hookimpls():
+            info = self.info[impl.plugin_name]
+            try:
+                answer = impl.function()
+            except Exception as exc:  # a plugin's bug must stop the run, naming the plugin
+                raise PluginError(f"{info.describe()} raised in {hook_name}: {type(exc).__name__}: {exc}") from None
+            if answer is None:
+                continue
+            try:
+                answers.append((info, check(answer)))
+            except (TypeError, ValueError) as exc:
+                raise PluginError(f"{info.describe()} returned malformed data from {hook_name}: {exc}") from None
+        return sorted(answers, key=lambda pair: pair[0].name)
+
+
+def create_host(disabled: Iterable[str] = (), *, entry_points: bool = True) -> PluginHost:
+    """Register the built-ins and the installed plugins, minus the disabled ones."""
+    from policylint._version import __version__
+
+    disabled = set(disabled)
+    refused = disabled & ESSENTIAL
+    if refused:
+        raise PluginError(f"plugin {sorted(refused)[0]!r} is essential and cannot be disabled")
+    manager = pluggy.PluginManager("policylint")
+    manager.add_hookspecs(hookspecs)
+    host = PluginHost(manager)
+    for module_name in BUILTIN_PLUGINS:
+        if module_name in disabled:
+            continue
+        manager.register(importlib.import_module(module_name), name=module_name)
+        host.info[module_name] = PluginInfo(module_name, "policylint", __version__)
+    if entry_points:
+        _load_entry_points(host, disabled)
+    known = {*BUILTIN_PLUGINS, *host.info}
+    unknown = sorted(disabled - known - {ep.name for ep in _entry_points()})
+    if unknown:
+        raise PluginError(f"cannot disable unknown plugin {unknown[0]!r}; installed: {', '.join(sorted(known))}")
+    try:
+        manager.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {exc.plugin_name!r} implements an unknown hook: {exc}") from None
+    return host
+
+
+def _entry_points() -> list[Any]:
+    from importlib.metadata import entry_points
+
+    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
+def _load_entry_points(host: PluginHost, disabled: set[str]) -> None:
+    for entry_point in _entry_points():
+        if entry_point.name in disabled:
+            continue
+        dist = entry_point.dist
+        info = PluginInfo(entry_point.name, dist.name if dist else "unknown", dist.version if dist else "unknown")
+        if entry_point.name in host.info:
+            raise PluginError(f"{info.describe()}: the name is already used by {host.info[entry_point.name].describe()}")
+        try:
+            plugin = entry_point.load()
+        except Exception as exc:  # an import error in a plugin stops the run, naming it
+            raise PluginError(f"{info.describe()} failed to load: {type(exc).__name__}: {exc}") from None
+        try:
+            host.manager.register(plugin, name=entry_point.name)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            raise PluginError(f"{info.describe()} cannot be registered: {exc}") from None
+        host.info[entry_point.name] = info
+
+
+def as_mapping(answer: Any) -> Mapping[str, Any]:
+    if not isinstance(answer, Mapping) or not all(isinstance(k, str) for k in answer):
+        raise TypeError(f"expected a mapping of names, got {type(answer).__name__}")
+    return answer
+
+
+def as_paths(answer: Any) -> list[Path]:
+    if isinstance(answer, (str, Path)) or not isinstance(answer, Iterable):
+        raise TypeError(f"expected a sequence of folders, got {type(answer).__name__}")
+    paths = [Path(p) for p in answer]
+    for path in paths:
+        if not path.is_dir():
+            raise ValueError(f"policy pack folder {str(path)!r} does not exist")
+    return paths
+
+
+def merged(host: PluginHost, hook_name: str, what: str, check: Callable[[Any], Mapping[str, Any]] = as_mapping) -> dict[str, Any]:
+    """One mapping from every plugin's answer; two plugins offering one name stop the run."""
+    result: dict[str, Any] = {}
+    owner: dict[str, PluginInfo] = {}
+    for info, answer in host.collect(hook_name, check):
+        for name, value in answer.items():
+            if name in result:
+                raise PluginError(f"{what} {name!r} is offered by both {owner[name].describe()} and {info.describe()}")
+            result[name], owner[name] = value, info
+    return result

@@ -1,0 +1,51 @@
+"""Report formats: each module renders results in one format and registers it as a plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol, TextIO
+
+from policylint.findings import ManifestResult, RuleInfo, Summary
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What every reporter may need besides the results."""
+
+    tool_version: str
+    rules: Mapping[str, RuleInfo]
+    color: bool = False
+    quiet: bool = False
+
+
+class Reporter(Protocol):
+    """Renders results, consumed one manifest at a time, onto ``out``; returns the totals.
+
+    Results arrive sorted by path. A reporter that can write as it goes should, so a run over
+    thousands of manifests does not hold them all in memory.
+    """
+
+    def __call__(self, results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary: ...
+
+
+class Tally:
+    """Counts results as they stream past, so reporters need not keep them."""
+
+    def __init__(self) -> None:
+        self.manifests = self.passed = self.errors = self.warnings = self.waived = 0
+
+    def add(self, result: ManifestResult) -> ManifestResult:
+        self.manifests += 1
+        self.passed += result.passed
+        for finding in result.findings:
+            if finding.waived:
+                self.waived += 1
+            elif finding.severity == "error":
+                self.errors += 1
+            else:
+                self.warnings += 1
+        return result
+
+    def summary(self) -> Summary:
+        return Summary(self.manifests, self.passed, self.manifests - self.passed, self.errors, self.warnings, self.waived)

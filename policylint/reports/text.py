@@ -1,0 +1,70 @@
+"""The text report: one ``path:line:col: RULE message`` line per finding, as editors parse.
+
+Then each manifest's decision in one line and a summary line. Written as results arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TextIO
+
+import pluggy
+
+from policylint.findings import Finding, ManifestResult, Summary
+from policylint.reports import ReportContext, Reporter, Tally
+
+hookimpl = pluggy.HookimplMarker("policylint")
+
+_COLORS = {"error": "31", "warning": "33", "pass": "32", "fail": "31", "waived": "2", "bold": "1"}
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"\x1b[{_COLORS[style]}m{text}\x1b[0m" if color else text
+
+
+def format_finding(path: str, finding: Finding, color: bool = False) -> str:
+    """``path:line:col: RULE [severity] message``; waived findings say who accepted them."""
+    label = "waived" if finding.waived else finding.severity
+    text = f"{path}:{finding.line}:{finding.column}: {_paint(finding.rule, 'bold', color)} "
+    text += f"[{_paint(label, 'waived' if finding.waived else finding.severity, color)}] {finding.message}"
+    if finding.waiver is not None:
+        text += f" (waived by {finding.waiver[1]})"
+    return text
+
+
+def format_decision(result: ManifestResult, color: bool = False) -> str:
+    """``path: proposal fine-tune -> recommend rag (fail)``."""
+    decision = result.decision
+    verdict = _paint(decision.verdict, decision.verdict, color)
+    if decision.recommendation is None:
+        return f"{result.path}: invalid manifest, not evaluated ({verdict})"
+    return f"{result.path}: proposal {decision.proposal} -> recommend {decision.recommendation} ({verdict})"
+
+
+def format_summary(summary: Summary) -> str:
+    noun = "manifest" if summary.manifests == 1 else "manifests"
+    return (
+        f"{summary.manifests} {noun} checked: {summary.passed} passed, {summary.failed} failed "
+        f"({summary.errors} errors, {summary.warnings} warnings, {summary.waived} waived)"
+    )
+
+
+def render_text(results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary:
+    tally = Tally()
+    for result in results:
+        tally.add(result)
+        if context.quiet and result.passed:
+            continue
+        for finding in result.findings:
+            if not (context.quiet and (finding.waived or finding.severity != "error")):
+                out.write(format_finding(result.path, finding, context.color) + "\n")
+        out.write(format_decision(result, context.color) + "\n")
+    summary = tally.summary()
+    if not context.quiet or summary.failed:
+        out.write(format_summary(summary) + "\n")
+    return summary
+
+
+@hookimpl
+def policylint_report_formats() -> Mapping[str, Reporter]:
+    return {"text": render_text}

@@ -1,0 +1,139 @@
+"""A run: assemble the engine from the plugins, find the manifests, check them in path order."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from policylint.engine import Engine, EngineOptions
+from policylint.errors import PackError, UsageError
+from policylint.expr import Function
+from policylint.findings import ManifestResult
+from policylint.manifest import ext_model_check, unreadable
+from policylint.packs import load_pack
+from policylint.plugins import PluginHost, as_mapping, as_paths, merged
+from policylint.reports import Reporter
+
+MANIFEST_NAME = "mlproject.toml"
+STDIN = "-"
+#: Folders discovery never enters, besides hidden ones and virtualenvs (any folder with pyvenv.cfg).
+SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "env"})
+
+
+@dataclass
+class Setup:
+    """Everything the plugins contributed, checked."""
+
+    engine: Engine
+    formats: dict[str, Reporter]
+
+
+def _check_function(name: str, impl: Any) -> Function:
+    if not callable(impl):
+        raise TypeError(f"condition function {name!r} is not callable")
+    try:
+        parameters = inspect.signature(impl).parameters.values()
+    except (TypeError, ValueError):
+        return Function(name, impl, None, inspect.getdoc(impl) or "")
+    if any(p.kind in (p.VAR_POSITIONAL,) for p in parameters):
+        arity = None
+    else:
+        arity = sum(1 for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty)
+    return Function(name, impl, arity, (inspect.getdoc(impl) or "").split("\n")[0])
+
+
+def _tables(answer: Any) -> Mapping[str, Any]:
+    tables = as_mapping(answer)
+    for name, model in tables.items():
+        ext_model_check(name, model)
+    return tables
+
+
+def _formats(answer: Any) -> Mapping[str, Any]:
+    formats = as_mapping(answer)
+    for name, reporter in formats.items():
+        if not callable(reporter):
+            raise TypeError(f"report format {name!r} is not callable")
+    return formats
+
+
+def setup(host: PluginHost, options: EngineOptions) -> Setup:
+    """Collect every hook's answers and compile the packs (exit 2 on any problem)."""
+    from policylint.expr import BUILTIN_FUNCTIONS, PRESENCE_FUNCTIONS
+
+    pack_dirs = [path for _, paths in host.collect("policylint_policy_packs", as_paths) for path in paths]
+    packs = [load_pack(path) for path in pack_dirs]
+    functions = merged(host, "policylint_condition_functions", "condition function")
+    taken = sorted(set(functions) & {*BUILTIN_FUNCTIONS, *PRESENCE_FUNCTIONS})
+    if taken:
+        raise PackError(f"condition function {taken[0]!r} is built in and cannot be replaced by a plugin")
+    try:
+        checked_functions = {name: _check_function(name, impl) for name, impl in functions.items()}
+    except TypeError as exc:
+        raise PackError(str(exc)) from None
+    engine = Engine(
+        packs,
+        options=options,
+        ext_models=merged(host, "policylint_manifest_tables", "manifest table", _tables),
+        functions=checked_functions,
+        param_defaults=merged(host, "policylint_param_defaults", "parameter default"),
+    )
+    return Setup(engine, merged(host, "policylint_report_formats", "report format", _formats))
+
+
+def discover(paths: Sequence[str], exclude: Iterable[str] = ()) -> list[str]:
+    """Manifest paths to check, sorted and without duplicates (``-`` stands for stdin).
+
+    A file is taken as given, whatever its name; a directory is searched for ``mlproject.toml``.
+    """
+    found: set[str] = set()
+    for given in paths or ["."]:
+        if given == STDIN:
+            found.add(STDIN)
+            continue
+        if not os.path.exists(given):
+            raise UsageError(f"path does not exist: {given}")
+        if not os.path.isdir(given):
+            found.add(_display(given))
+            continue
+        for root, folders, files in os.walk(given):
+            folders[:] = sorted(f for f in folders if not _skipped(root, f))
+            if MANIFEST_NAME in files:
+                found.add(_display(os.path.join(root, MANIFEST_NAME)))
+    return sorted(found)
+
+
+def _skipped(root: str, folder: str) -> bool:
+    return (
+        folder.startswith(".")
+        or folder in SKIPPED_FOLDERS
+        or os.path.exists(os.path.join(root, folder, "pyvenv.cfg"))
+    )
+
+
+def _display(path: str) -> str:
+    return os.path.normpath(path).replace(os.sep, "/")
+
+
+def read(path: str, stdin: Any = None) -> tuple[bytes | None, str | None]:
+    """The file's bytes, or why it cannot be read."""
+    try:
+        if path == STDIN:
+            return stdin.read(), None
+        return Path(path).read_bytes(), None
+    except OSError as exc:
+        return None, exc.strerror or str(exc)
+
+
+def check_paths(engine: Engine, paths: Iterable[str], stdin: Any = None) -> Iterator[ManifestResult]:
+    """Results in the order of ``paths``, produced lazily so reporters can stream them."""
+    for path in paths:
+        raw, problem = read(path, stdin)
+        if raw is None:
+            yield engine.decide(unreadable(path, problem or "unknown error"))
+        else:
+            yield engine.check(path, raw)

@@ -1,0 +1,218 @@
+"""The manifest's field types, shared by validation messages and the condition compiler.
+
+Each manifest field is declared once, as a pydantic annotation carrying a :class:`Kind` marker.
+:func:`describe_model` walks a model into a flat ``{dotted path: FieldType}`` table, which the
+expression compiler checks conditions against and the loader uses to word its errors.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import math
+import types
+import typing
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, Field
+
+#: The largest count or volume the format accepts (the spec's bound).
+MAX_QUANTITY = 10**12
+
+
+class _Absent:
+    """The value of a key that is not in the manifest and has no default."""
+
+    _instance: _Absent | None = None
+
+    def __new__(cls) -> _Absent:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+ABSENT: Any = _Absent()
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Marks an annotation with the user-facing kind of value it holds."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """What a field holds, as policies and error messages see it."""
+
+    kind: str  # table fraction count number bool string text enum list date any
+    values: tuple[str, ...] = ()
+    item: FieldType | None = None
+    default: Any = ABSENT
+
+    def describe(self) -> str:
+        """The expectation, worded for an error message."""
+        if self.kind == "enum":
+            return "one of " + ", ".join(repr(v) for v in self.values)
+        if self.kind == "list" and self.item is not None:
+            return f"a list of {self.item.describe()}"
+        return _EXPECTATIONS.get(self.kind, self.kind)
+
+
+_EXPECTATIONS = {
+    "table": "a table",
+    "fraction": "a fraction from 0 to 1",
+    "count": "a whole number from 0 to 10^12",
+    "number": "a number from 0 to 10^12",
+    "bool": "true or false",
+    "string": "a string",
+    "text": "a non-blank string",
+    "date": "a TOML local date such as 2027-03-31",
+    "integer": "an integer",
+    "any": "a value",
+}
+
+
+def _non_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("blank")
+    return value
+
+
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), Kind("fraction")]
+Count = Annotated[int, Field(ge=0, le=MAX_QUANTITY), Kind("count")]
+Volume = Annotated[float, Field(ge=0, le=MAX_QUANTITY, allow_inf_nan=False), Kind("number")]
+Text = Annotated[str, AfterValidator(_non_blank), Kind("text")]
+
+
+def describe_model(model: type[BaseModel], prefix: str = "") -> dict[str, FieldType]:
+    """Flatten a model into ``{dotted path: FieldType}``, tables included."""
+    table: dict[str, FieldType] = {}
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        field_type = _field_type(info.annotation, info.metadata)
+        default = ABSENT if info.is_required() or info.default is None else info.default
+        if info.default_factory is not None:
+            default = info.default_factory()  # type: ignore[call-arg]
+        table[path] = FieldType(field_type.kind, field_type.values, field_type.item, default)
+        nested = _model_of(info.annotation)
+        if nested is not None:  # a sub-table, or an array of tables (indexes are not in paths)
+            table.update(describe_model(nested, prefix=f"{path}."))
+    return table
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    for candidate in _union_members(annotation):
+        if typing.get_origin(candidate) is list:
+            (candidate,) = typing.get_args(candidate)
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _union_members(annotation: Any) -> tuple[Any, ...]:
+    origin = typing.get_origin(annotation)
+    if origin is Union or origin is types.UnionType:
+        return tuple(a for a in typing.get_args(annotation) if a is not type(None))
+    return (annotation,)
+
+
+def _field_type(annotation: Any, metadata: list[Any]) -> FieldType:
+    for marker in metadata:
+        if isinstance(marker, Kind):
+            return FieldType(marker.name)
+    (annotation,) = _union_members(annotation)[:1]
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        base, *extra = typing.get_args(annotation)
+        return _field_type(base, list(extra))
+    if origin is Literal:
+        return FieldType("enum", tuple(str(v) for v in typing.get_args(annotation)))
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        return FieldType("list", item=_field_type(item, []))
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return FieldType("table")
+    simple = {bool: "bool", int: "integer", float: "number", str: "string", datetime.date: "date"}
+    return FieldType(simple.get(annotation, "any"))
+
+
+def value_problem(field_type: FieldType, value: Any) -> str:
+    """Why ``value`` is not acceptable for ``field_type``, as a user would read it."""
+    shown = show(value)
+    kind = field_type.kind
+    if kind == "text" and isinstance(value, str):
+        return "must contain a non-blank character"
+    if kind == "fraction" and _is_number(value) and _finite(value) and 1 < value <= 100:
+        return f"score {shown} is not a fraction; did you mean {_as_fraction(value)}?"
+    if kind in ("fraction", "number", "count") and _is_number(value):
+        if not _finite(value):
+            return f"expected {field_type.describe()}, got {shown} (numbers must be finite)"
+        if kind == "count" and isinstance(value, float):
+            return f"expected {field_type.describe()}, got the float {shown} (write it without a decimal point)"
+        return f"expected {field_type.describe()}, got {shown} (out of range)"
+    if kind == "enum" and isinstance(value, str):
+        return f"expected {field_type.describe()}, got {shown}{did_you_mean(value, field_type.values)}"
+    if kind == "date" and isinstance(value, datetime.datetime):
+        return f"expected {field_type.describe()}, got the date-time {value.isoformat()}"
+    return f"expected {field_type.describe()}, got {type_name(value)} {shown}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _finite(value: float) -> bool:
+    return isinstance(value, int) or math.isfinite(value)
+
+
+def _as_fraction(value: float) -> str:
+    return f"{value / 100:.6f}".rstrip("0").rstrip(".") if value != 100 else "1.0"
+
+
+def type_name(value: Any) -> str:
+    """TOML's name for a Python value's type."""
+    if isinstance(value, bool):
+        return "the boolean"
+    if isinstance(value, int):
+        return "the integer"
+    if isinstance(value, float):
+        return "the float"
+    if isinstance(value, str):
+        return "the string"
+    if isinstance(value, datetime.datetime):
+        return "the date-time"
+    if isinstance(value, (datetime.date, datetime.time)):
+        return "the date"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return "the value"
+
+
+def show(value: Any) -> str:
+    """A value as TOML would write it, shortened for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = value if len(value) <= 40 else value[:37] + "..."
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, int) and abs(value) >= 10**15:
+        return f"{str(value)[:6]}... ({len(str(abs(value)))} digits)"
+    if isinstance(value, (dict, list)):
+        return ""
+    return str(value)
+
+
+def did_you_mean(word: str, candidates: typing.Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest candidate, or an empty string."""
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {matches[0]!r}?)" if matches else ""
