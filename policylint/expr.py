@@ -144,8 +144,12 @@ class Compiler:
         try:
             tree = ast.parse(self._source, mode="eval")
         except SyntaxError as exc:
-            column = self._indent + max(exc.offset or 1, 1)
-            detail = "" if exc.msg == "invalid syntax" else f": {exc.msg}"
+            if exc.offset:
+                column = self._indent + exc.offset
+            else:  # Python gives no offset when the input ends too early
+                column = self._indent + len(self._source.rstrip()) + 1
+            detail = " (the condition ends too early)" if not exc.offset else ""
+            detail += "" if exc.msg == "invalid syntax" else f": {exc.msg}"
             raise ExpressionError(f"invalid syntax{detail}", column) from None
         except (ValueError, MemoryError, RecursionError) as exc:
             raise ExpressionError(f"cannot parse the condition: {exc}") from None

@@ -653,8 +653,10 @@ def test_garbage_keeps_what_it_could_index() -> None:
 def test_absurd_nesting_does_not_lose_later_keys() -> None:
     text = "a = " + "[" * 5000 + "]" * 5000 + "\nz = { y = " + "{ x = " * 3000 + "1" + " }" * 3001 + "\nlast = 1\n"
     idx = SourceIndex.from_text(text)
-    assert idx.position(("a", 0, 0)) == (1, 6)
-    assert idx.position(("z", "y", "x")) == (2, 12)
+    # line 1: a(1) ' ' =(3) ' ' [(5) [(6) [(7); line 2: z(1) ' ' =(3) ' ' {(5) ' ' y(7) ' ' =(9) ' ' {(11) ' ' x(13)
+    assert idx.position(("a", 0)) == (1, 6)
+    assert idx.position(("a", 0, 0)) == (1, 7)
+    assert idx.position(("z", "y", "x")) == (2, 13)
     assert idx.position(("last",)) == (3, 1)
 
 
