@@ -9,6 +9,7 @@ from typing import Any
 
 from policylint.engine import EngineOptions
 from policylint.errors import UsageError
+from policylint.expr import render
 from policylint.findings import RuleInfo
 from policylint.plugins import create_host
 from policylint.runner import setup
@@ -69,7 +70,7 @@ def _as_text(rule: RuleInfo, when: str | None, order: int | None, params: dict[s
     if when:
         facts.append(("fires when", when))
     for name, value in params.items():
-        facts.append((f"params.{name}", str(value)))
+        facts.append((f"params.{name}", render(value)))
     if rule.source:
         facts.append(("defined in", f"{rule.source} (pack {rule.pack})"))
     width = max(len(label) for label, _ in facts)

@@ -228,7 +228,8 @@ def _validate(model: type[_Strict], data: dict[str, Any], path: Path, index: Sou
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
+        # An unknown key first: its "did you mean" also explains the "missing" error it causes.
+        error = min(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
         loc = tuple(error["loc"])
         key = ".".join(str(p) for p in loc)
         if error["type"] == "extra_forbidden":

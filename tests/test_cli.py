@@ -1,0 +1,210 @@
+"""The real command, run as a process: exit codes, output lines, discovery, stdin."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SCENARIOS
+
+PASSING = (SCENARIOS / "01-format-at-scale.toml").read_text("utf-8")
+FAILING = (SCENARIOS / "02-knowledge-via-fine-tuning.toml").read_text("utf-8")
+
+
+def run(*args: str, cwd: Path | None = None, stdin: bytes | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "policylint", *args],
+        capture_output=True, cwd=cwd, input=stdin, check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_passing_manifest_exits_0(tmp_path: Path) -> None:
+    write(tmp_path / "mlproject.toml", PASSING)
+    proc = run("check", "mlproject.toml", "--today", "2026-12-01", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert proc.stdout.decode().splitlines() == [
+        "mlproject.toml: proposal fine-tune -> recommend fine-tune (pass)",
+        "1 manifest checked: 1 passed, 0 failed (0 errors, 0 warnings, 0 waived)",
+    ]
+    assert proc.stderr == b""
+
+
+def test_failing_manifest_exits_1_with_located_finding(tmp_path: Path) -> None:
+    write(tmp_path / "mlproject.toml", FAILING)
+    proc = run("check", "mlproject.toml", cwd=tmp_path)
+    lines = proc.stdout.decode().splitlines()
+    assert proc.returncode == 1
+    reasons_line = FAILING.splitlines().index('reasons = ["knowledge"]') + 1
+    assert lines[0].startswith(f"mlproject.toml:{reasons_line}:1: RAG001 [error] ")
+    assert lines[1] == "mlproject.toml: proposal fine-tune -> recommend rag (fail)"
+    assert lines[2] == "1 manifest checked: 0 passed, 1 failed (1 errors, 0 warnings, 0 waived)"
+
+
+def test_directory_discovery_skips_hidden_vendored_and_virtualenvs(tmp_path: Path) -> None:
+    write(tmp_path / "a" / "mlproject.toml", PASSING)
+    write(tmp_path / "b" / "c" / "mlproject.toml", FAILING)
+    write(tmp_path / "b" / "other.toml", FAILING)  # not a manifest name: not discovered
+    write(tmp_path / ".git" / "mlproject.toml", FAILING)
+    write(tmp_path / ".hidden" / "mlproject.toml", FAILING)
+    write(tmp_path / "node_modules" / "x" / "mlproject.toml", FAILING)
+    write(tmp_path / "myenv" / "pyvenv.cfg", "home = /usr\n")
+    write(tmp_path / "myenv" / "lib" / "mlproject.toml", FAILING)
+    proc = run("check", "--format", "json", cwd=tmp_path)  # no path: the current directory
+    paths = [m["path"] for m in json.loads(proc.stdout)["manifests"]]
+    assert paths == ["a/mlproject.toml", "b/c/mlproject.toml"]
+    assert proc.returncode == 1
+
+
+def test_explicit_file_of_any_name_and_dedup(tmp_path: Path) -> None:
+    write(tmp_path / "x" / "other.toml", PASSING)
+    proc = run("check", "--format", "json", "x/other.toml", "./x/other.toml", "x", cwd=tmp_path)
+    assert [m["path"] for m in json.loads(proc.stdout)["manifests"]] == ["x/other.toml"]
+
+
+def test_stdin(tmp_path: Path) -> None:
+    proc = run("check", "-", "--format", "json", stdin=FAILING.encode())
+    report = json.loads(proc.stdout)
+    assert report["manifests"][0]["path"] == "-"
+    assert report["manifests"][0]["decision"]["recommendation"] == "rag"
+    assert proc.returncode == 1
+
+
+def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    proc = run("check", "nope/mlproject.toml", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == "policylint: error: path does not exist: nope/mlproject.toml\n"
+    assert proc.stdout == b""
+
+
+def test_not_utf8_is_man001_and_the_run_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_bytes(b"schema_version = 1\nname = \"caf\xe9\"\n")
+    write(tmp_path / "good.toml", PASSING)
+    proc = run("check", "bad.toml", "good.toml", "--format", "json", cwd=tmp_path)
+    manifests = json.loads(proc.stdout)["manifests"]
+    assert [(f["rule"], f["line"], f["column"]) for f in manifests[0]["findings"]] == [("MAN001", 2, 12)]
+    assert manifests[1]["decision"]["verdict"] == "pass"
+    assert proc.returncode == 1
+
+
+def test_unreadable_file_is_man001(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from policylint.runner import read
+
+    def refuse(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    assert read(str(tmp_path / "m.toml")) == (None, "Permission denied")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--today", "01/12/2026"], "policylint: error: --today: expected a date as YYYY-MM-DD, got '01/12/2026'\n"),
+        (["--format", "jsn"], "policylint: error: unknown format 'jsn' (did you mean 'json'?); choose from json, text\n"),
+        (["-", "-"], "policylint: error: `-` (standard input) may be given only once\n"),
+        (["--disable-plugin", "policylint.reports.text"],
+         "policylint: error: plugin 'policylint.reports.text' is essential and cannot be disabled\n"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(tmp_path: Path, args: list[str], message: str) -> None:
+    write(tmp_path / "mlproject.toml", PASSING)
+    proc = run("check", *args, cwd=tmp_path, stdin=b"")
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == message
+
+
+def test_unknown_option_exits_2() -> None:
+    assert run("check", "--frmat", "json").returncode == 2
+
+
+def test_quiet_shows_only_failures(tmp_path: Path) -> None:
+    write(tmp_path / "a" / "mlproject.toml", PASSING)
+    write(tmp_path / "b" / "mlproject.toml", (SCENARIOS / "05-format-low-volume.toml").read_text("utf-8"))
+    lines = run("check", "-q", cwd=tmp_path).stdout.decode().splitlines()
+    assert [line.split(" ")[1] for line in lines[:-2]] == ["FMT001"]  # warnings and passing manifests hidden
+    assert lines[-2] == "b/mlproject.toml: proposal fine-tune -> recommend error-handling (fail)"
+    assert lines[-1].startswith("2 manifests checked: 1 passed, 1 failed")
+
+
+def test_quiet_and_all_passing_prints_nothing(tmp_path: Path) -> None:
+    write(tmp_path / "mlproject.toml", PASSING)
+    proc = run("check", "-q", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, b"")
+
+
+def test_no_colour_when_not_a_tty(tmp_path: Path) -> None:
+    write(tmp_path / "mlproject.toml", FAILING)
+    assert b"\x1b[" not in run("check", cwd=tmp_path).stdout
+
+
+def test_colour_on_a_tty_unless_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    from policylint import cli
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert cli._use_color() is True
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert cli._use_color() is False
+
+
+def test_text_colour_codes() -> None:
+    from policylint.findings import Finding
+    from policylint.reports.text import format_finding
+
+    finding = Finding("RAG001", "x", "error", "msg", "proposal.reasons", 3, 1)
+    assert format_finding("m.toml", finding, color=True) == "m.toml:3:1: \x1b[1mRAG001\x1b[0m [\x1b[31merror\x1b[0m] msg"
+
+
+def test_version_and_help() -> None:
+    from policylint import __version__
+
+    assert run("--version").stdout.decode() == f"policylint {__version__}\n"
+    help_text = run("check", "--help").stdout.decode()
+    for option in ("--format", "--today", "--quiet", "--disable-plugin"):
+        assert option in help_text
+
+
+def test_rule_explains_itself() -> None:
+    proc = run("rule", "FMT001")
+    text = proc.stdout.decode()
+    assert proc.returncode == 0
+    assert text.startswith("FMT001 (format-volume-too-low): ")
+    facts = {line.split()[0]: " ".join(line.split()[1:]) for line in text.splitlines()[2:9] if line.strip()}
+    assert facts["params.format_volume_per_day"] == "100,000"
+    assert facts["recommends"] == "error-handling (decision order 310)"
+    assert facts["waivable"] == "yes"
+
+
+def test_rule_all_json() -> None:
+    rules = json.loads(run("rule", "--all", "--format", "json").stdout)
+    ids = [r["id"] for r in rules]
+    assert ids == sorted(ids) and len(ids) == 27 + 3 + 5
+    assert {"MAN002", "WVR005", "DAT004"} <= set(ids)
+
+
+def test_unknown_rule() -> None:
+    proc = run("rule", "FMT01")
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == "policylint: error: unknown rule 'FMT01' (did you mean 'FMT001'?)\n"
+
+
+def test_version_imports_neither_pydantic_nor_pluggy() -> None:
+    code = (
+        "import sys\nfrom policylint.cli import main\nsys.argv = ['policylint', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('pydantic', 'pluggy', 'tomli', 'importlib.metadata') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "[]"
