@@ -74,10 +74,12 @@ def cli() -> None:
               help="Report format: text, json, or one a plugin offers.")
 @click.option("--today", metavar="YYYY-MM-DD", help="Date that waivers expire against (default: the local date).")
 @click.option("-q", "--quiet", is_flag=True, help="Text format: only failing manifests and their errors.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Worker processes (default: 1 for a few manifests, the CPU count for many).")
 @click.option("--disable-plugin", "disabled_plugins", multiple=True, metavar="NAME",
               help="Do not load this plugin (repeatable).")
 @_guarded
-def check(paths: tuple[str, ...], output_format: str, today: str | None, quiet: bool,
+def check(paths: tuple[str, ...], output_format: str, today: str | None, quiet: bool, jobs: int | None,
           disabled_plugins: tuple[str, ...]) -> None:
     """Check manifests: files, or directories searched for mlproject.toml (default: .).
 
@@ -99,7 +101,7 @@ def check(paths: tuple[str, ...], output_format: str, today: str | None, quiet: 
         known = sorted(run.formats)
         raise UsageError(f"unknown format {output_format!r}{did_you_mean(output_format, known)}; choose from {', '.join(known)}")
     context = ReportContext(__version__, run.engine.rules, color=_use_color(), quiet=quiet)
-    results = check_paths(run.engine, manifest_paths, sys.stdin.buffer)
+    results = check_paths(run.engine, manifest_paths, sys.stdin.buffer, jobs)
     summary = reporter(results, context, sys.stdout)
     sys.stdout.flush()
     sys.exit(ExitCode.FAILED if summary.failed else ExitCode.OK)

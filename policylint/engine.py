@@ -70,6 +70,13 @@ class Engine:
             sorted((self._compile(compiler, fields, p) for pack in self.packs for p in pack.policies), key=lambda c: c.policy.id)
         )
         self.rules = self._rule_table()
+        # Which policies run, by whether the proposal is to fine-tune; the id tuples are shared
+        # by every result, so recording what was evaluated costs nothing per manifest.
+        self._applicable = {
+            True: self.policies,
+            False: tuple(c for c in self.policies if c.policy.applies_to != "fine-tuning"),
+        }
+        self._evaluated = {key: tuple(c.policy.id for c in group) for key, group in self._applicable.items()}
         self._waivable = {rule.id: rule.waivable for rule in self.rules.values()}
 
     # -- set-up -----------------------------------------------------------------------------
@@ -143,10 +150,10 @@ class Engine:
         fine_tuning = ns["proposes_fine_tuning"]
         fired: list[Finding] = []
         deciding: CompiledPolicy | None = None
-        for compiled in self.policies:
-            policy = compiled.policy
-            if (policy.applies_to == "fine-tuning" and not fine_tuning) or not compiled.condition(ns):
+        for compiled in self._applicable[fine_tuning]:
+            if not compiled.condition(ns):
                 continue
+            policy = compiled.policy
             if policy.recommends is not None and (deciding is None or compiled.rank < deciding.rank):
                 deciding = compiled
             fired.append(
@@ -161,4 +168,5 @@ class Engine:
         findings = apply_waivers(source, waivers, fired, self._waivable, self.today, self.max_waiver_days) if waivers else fired
         failing = any(f.severity == "error" and not f.waived for f in findings)
         decision = Decision(proposal, recommendation, "fail" if failing else "pass")
-        return ManifestResult(source.path, decision, tuple(sorted(findings, key=Finding.sort_key)))
+        ordered = tuple(sorted(findings, key=Finding.sort_key))
+        return ManifestResult(source.path, decision, ordered, self._evaluated[fine_tuning])

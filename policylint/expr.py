@@ -158,7 +158,7 @@ class Compiler:
         except RecursionError:
             raise ExpressionError("the condition is nested too deeply") from None
         evaluate = node.evaluate
-        return lambda ns: _truthy(evaluate(ns))
+        return lambda ns: bool(evaluate(ns))
 
     def _column(self, node: ast.AST) -> int:
         """ast counts UTF-8 bytes; users count characters."""
@@ -175,16 +175,22 @@ class Compiler:
         return handler(node)
 
     def _compile_BoolOp(self, node: ast.BoolOp) -> _Node:
+        # ABSENT is falsy, so plain truthiness already reads an absent value as false.
         parts = tuple(self._compile(v).evaluate for v in node.values)
+        if len(parts) == 2:
+            a, b = parts
+            if isinstance(node.op, ast.And):
+                return _Node(lambda ns: bool(a(ns) and b(ns)), FieldType("bool"))
+            return _Node(lambda ns: bool(a(ns) or b(ns)), FieldType("bool"))
         if isinstance(node.op, ast.And):
-            return _Node(lambda ns: all(_truthy(p(ns)) for p in parts), FieldType("bool"))
-        return _Node(lambda ns: any(_truthy(p(ns)) for p in parts), FieldType("bool"))
+            return _Node(lambda ns: all(p(ns) for p in parts), FieldType("bool"))
+        return _Node(lambda ns: any(p(ns) for p in parts), FieldType("bool"))
 
     def _compile_UnaryOp(self, node: ast.UnaryOp) -> _Node:
         operand = self._compile(node.operand)
         inner = operand.evaluate
         if isinstance(node.op, ast.Not):
-            return _Node(lambda ns: not _truthy(inner(ns)), FieldType("bool"))
+            return _Node(lambda ns: not inner(ns), FieldType("bool"))
         if isinstance(node.op, ast.USub):
             self._expect_numeric(node.operand, operand)
             if operand.constant is not ABSENT:
@@ -223,6 +229,9 @@ class Compiler:
         evaluators = [c.evaluate for c in compiled]
         if len(steps) == 1:
             (compare,), (a, b) = steps, evaluators
+            fast = _field_against_constant(compare, *compiled)
+            if fast is not None:
+                return _Node(fast, FieldType("bool"))
 
             def single(ns: Namespace) -> bool:
                 x, y = a(ns), b(ns)
@@ -416,8 +425,25 @@ def render(value: Any) -> str:
     return str(value)
 
 
-def _truthy(value: Any) -> bool:
-    return value is not ABSENT and bool(value)
+def _field_against_constant(compare: Callable[[Any, Any], bool], left: _Node, right: _Node) -> Evaluator | None:
+    """The common shapes ``field OP constant`` and ``constant OP field``, with one lookup."""
+    if left.path and left.constant is ABSENT and right.constant is not ABSENT:
+        path, constant = left.path, right.constant
+
+        def field_first(ns: Namespace) -> bool:
+            value = ns.get(path, ABSENT)
+            return value is not ABSENT and compare(value, constant)
+
+        return field_first
+    if right.path and right.constant is ABSENT and left.constant is not ABSENT:
+        path, constant = right.path, left.constant
+
+        def constant_first(ns: Namespace) -> bool:
+            value = ns.get(path, ABSENT)
+            return value is not ABSENT and compare(constant, value)
+
+        return constant_first
+    return None
 
 
 def _absent_or(value: Any, function: Callable[[Any], Any]) -> Any:

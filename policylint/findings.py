@@ -56,6 +56,8 @@ class ManifestResult:
     path: str
     decision: Decision
     findings: tuple[Finding, ...] = field(default_factory=tuple)
+    #: Ids of the policies that were evaluated (none for an invalid manifest), sorted.
+    evaluated: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:

@@ -214,7 +214,9 @@ def decode(path: str, raw: bytes) -> tuple[Source | None, Finding | None]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        before = raw[line_start : exc.start].decode("utf-8", "replace").removeprefix("\ufeff")
+        column = len(before) + 1  # in characters, a byte-order mark not counted
         message = f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
         return None, Finding("MAN001", "invalid-toml", "error", message, "", line, column)
     if text.startswith("\ufeff"):
@@ -282,7 +284,7 @@ def validate(source: Source, data: dict[str, Any], ext_models: ExtModels) -> lis
         Manifest.model_validate(data)
     except ValidationError as exc:
         findings.extend(_explain(source, data, exc, (), Manifest))
-    findings.extend(_cross_field_problems(source, data))
+    findings.extend(_cross_field_problems(source, data, {f.key for f in findings}))
     findings.extend(_ext_problems(source, data.get("ext"), ext_models))
     return findings
 
@@ -338,19 +340,38 @@ def _number(table: Any, key: str) -> float | None:
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _cross_field_problems(source: Source, data: dict[str, Any]) -> list[Finding]:
-    """Problems between two keys, each reported once at the key that causes it."""
+def _cross_field_problems(source: Source, data: dict[str, Any], reported: set[str]) -> list[Finding]:
+    """Problems between keys, each reported once at the key that causes it.
+
+    A key already reported on its own is left out: its value is not one to compare with.
+    """
     findings = []
     volume = data.get("volume")
-    if _number(volume, "requests_per_day") is not None and _number(volume, "requests_per_month") is not None:
+    both_volumes = {"volume.requests_per_day", "volume.requests_per_month"}
+    if (
+        _number(volume, "requests_per_day") is not None
+        and _number(volume, "requests_per_month") is not None
+        and not both_volumes & reported
+    ):
         keys = [("volume", "requests_per_day"), ("volume", "requests_per_month")]
         second = max(keys, key=lambda k: source.index.locate(k))
         message = "give requests_per_day or requests_per_month, not both"
         findings.append(man002(source, second, message))
     examples, high_quality = _number(data.get("data"), "examples"), _number(data.get("data"), "high_quality")
-    if examples is not None and high_quality is not None and high_quality > examples:
+    if (
+        examples is not None
+        and high_quality is not None
+        and high_quality > examples
+        and not {"data.examples", "data.high_quality"} & reported
+    ):
         message = f"high_quality ({high_quality}) is more than examples ({examples})"
         findings.append(man002(source, ("data", "high_quality"), message))
+    proposal = data.get("proposal")
+    if isinstance(proposal, dict) and proposal.get("approach") == "fine-tune" and not proposal.get("reasons"):
+        if "proposal.reasons" not in reported:
+            message = 'required and non-empty when approach is "fine-tune": say which case it makes, e.g. ["format-consistency"]'
+            at = ("proposal", "reasons") if "reasons" in proposal else ("proposal",)
+            findings.append(man002(source, ("proposal", "reasons"), message, at=at))
     return findings
 
 

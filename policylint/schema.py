@@ -62,7 +62,7 @@ class FieldType:
         if self.kind == "enum":
             return "one of " + ", ".join(repr(v) for v in self.values)
         if self.kind == "list" and self.item is not None:
-            return f"a list of {self.item.describe()}"
+            return "an array of tables" if self.item.kind == "table" else f"a list of {self.item.describe()}"
         return _EXPECTATIONS.get(self.kind, self.kind)
 
 
@@ -162,7 +162,7 @@ def value_problem(field_type: FieldType, value: Any) -> str:
         return f"expected {field_type.describe()}, got {shown}{did_you_mean(value, field_type.values)}"
     if kind == "date" and isinstance(value, datetime.datetime):
         return f"expected {field_type.describe()}, got the date-time {value.isoformat()}"
-    return f"expected {field_type.describe()}, got {type_name(value)} {shown}"
+    return f"expected {field_type.describe()}, got {type_name(value)} {shown}".rstrip()
 
 
 def _is_number(value: Any) -> bool:

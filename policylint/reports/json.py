@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
@@ -45,23 +46,23 @@ def manifest_dict(result: ManifestResult) -> dict[str, Any]:
     }
 
 
-def _dump(value: Any, indent: int) -> str:
-    text = json.dumps(value, indent=2, ensure_ascii=False)
-    return text.replace("\n", "\n" + " " * indent)
+def _dump(value: Any) -> str:
+    # No indent: only then does json use its C encoder, several times faster on large runs.
+    return json.dumps(value, ensure_ascii=False)
 
 
 def render_json(results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary:
-    """Streams one manifest object at a time; the layout equals ``json.dumps(report, indent=2)``."""
+    """Streams the report, one manifest object per line, so memory does not grow with the run."""
     tally = Tally()
     tool = {"name": "policylint", "version": context.tool_version}
-    out.write('{\n  "version": %d,\n  "tool": %s,\n  "manifests": [' % (REPORT_VERSION, _dump(tool, 2)))
-    first = True
+    out.write('{"version": %d, "tool": %s, "manifests": [' % (REPORT_VERSION, _dump(tool)))
+    separator = "\n"
     for result in results:
         tally.add(result)
-        out.write(("\n    " if first else ",\n    ") + _dump(manifest_dict(result), 4))
-        first = False
+        out.write(separator + _dump(manifest_dict(result)))
+        separator = ",\n"
     summary = tally.summary()
-    out.write(("]" if first else "\n  ]") + ',\n  "summary": ' + _dump(summary.__dict__, 2) + "\n}\n")
+    out.write('\n], "summary": %s}\n' % _dump(dataclasses.asdict(summary)))
     return summary
 
 
