@@ -143,10 +143,10 @@ class Manifest(_Table):
     ext: dict[str, dict[str, Any]] | None = None
 
 
-#: Every manifest field by dotted path (``ext`` tables excluded: plugins describe those).
-FIELDS: dict[str, FieldType] = {
-    path: spec for path, spec in describe_model(Manifest).items() if not path.startswith(("waivers", "ext"))
-}
+# Field types for error messages, including waivers (which policies never read).
+_ALL_FIELDS: dict[str, FieldType] = describe_model(Manifest)
+#: Every manifest field policies read, by dotted path (plugins describe their ``ext`` tables).
+FIELDS: dict[str, FieldType] = {path: spec for path, spec in _ALL_FIELDS.items() if not path.startswith(("waivers", "ext"))}
 
 # Rules of the format itself, documented like policies so `policylint rule MAN002` works.
 MANIFEST_RULES = {
@@ -394,10 +394,6 @@ def _ext_problems(source: Source, ext: Any, ext_models: ExtModels) -> list[Findi
         except ValidationError as exc:
             findings.extend(_explain(source, table, exc, ("ext", name), model))
     return findings
-
-
-# Field types for error messages, including waivers (which policies never read).
-_ALL_FIELDS: dict[str, FieldType] = describe_model(Manifest)
 
 
 def namespace_fields(ext_models: ExtModels | None = None) -> dict[str, FieldType]:

@@ -9,12 +9,12 @@ the file, line, column and key.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import tomli
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from policylint.errors import PackError, located
 from policylint.findings import RECOMMENDATIONS
@@ -24,50 +24,62 @@ from policylint.schema import FieldType, did_you_mean, show, type_name, value_pr
 RULE_ID = re.compile(r"[A-Z]{2,6}[0-9]{3}")
 PACK_FILE = "pack.toml"
 
-RuleId = Annotated[str, StringConstraints(pattern=RULE_ID.pattern)]
-KebabName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")]
-Line = Annotated[str, StringConstraints(min_length=1, pattern=r"^[^\n]*\S[^\n]*$")]
-ParamName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+
+@dataclass(frozen=True)
+class Key:
+    """What a key of a pack file must hold. Checked by hand, not by pydantic: packs load on
+    every run, and building models for them cost more start-up time than reading them."""
+
+    types: tuple[type, ...]
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    pattern: str | None = None
+    expected: str = ""
+    default: Any = None
+
+    def problem(self, value: Any) -> str | None:
+        if not isinstance(value, self.types) or (isinstance(value, bool) and bool not in self.types):
+            return f"expected {self.expected}, got {type_name(value)} {show(value)}".rstrip()
+        if self.choices and value not in self.choices:
+            return f"expected one of {', '.join(map(repr, self.choices))}, got {show(value)}{did_you_mean(str(value), self.choices)}"
+        if self.pattern and not re.fullmatch(self.pattern, value):
+            return f"expected {self.expected}, got {show(value)}"
+        return None
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+_TEXT = Key((str,), expected="a string")
+_LINE = Key((str,), pattern=r"[^\n]*\S[^\n]*", expected="one non-blank line of text")
+_KEBAB = r"[a-z][a-z0-9]*(-[a-z0-9]+)*"
 
-
-class ParamSpec(_Strict):
-    type: Literal["fraction", "integer", "number"]
-    default: float | int
-    description: Line
-    source: Literal["article", "project", "organisation"] = "project"
-
-
-class PackMeta(_Strict):
-    name: KebabName
-    version: str
-    description: Line
-    framework: str | None = None
-
-
-class PackFile(_Strict):
-    pack: PackMeta
-    params: dict[ParamName, ParamSpec] = {}
-
-
-class PolicyFile(_Strict):
-    id: RuleId
-    name: KebabName
-    title: Line
-    severity: Literal["error", "warning"]
-    waivable: bool = True
-    applies_to: Literal["fine-tuning", "any"]
-    recommends: Literal[RECOMMENDATIONS] | None = None  # type: ignore[valid-type]
-    order: Annotated[int, Field(ge=0)] | None = None
-    points_at: str
-    framework: str | None = None
-    when: str
-    message: Line
-    rationale: str
-    aliases: list[KebabName] = []
+POLICY_KEYS: dict[str, Key] = {
+    "id": Key((str,), pattern=RULE_ID.pattern, expected="a rule id: 2-6 capitals and 3 digits, e.g. FMT001"),
+    "name": Key((str,), pattern=_KEBAB, expected="a kebab-case name, e.g. format-volume-too-low"),
+    "title": _LINE,
+    "severity": Key((str,), choices=("error", "warning"), expected="a string"),
+    "waivable": Key((bool,), required=False, expected="true or false", default=True),
+    "applies_to": Key((str,), choices=("fine-tuning", "any"), expected="a string"),
+    "recommends": Key((str,), required=False, choices=RECOMMENDATIONS, expected="a string"),
+    "order": Key((int,), required=False, pattern=None, expected="a whole number"),
+    "points_at": Key((str,), expected="a manifest key such as volume"),
+    "framework": Key((str,), required=False, expected="a string"),
+    "when": _TEXT,
+    "message": _LINE,
+    "rationale": _TEXT,
+    "aliases": Key((list,), required=False, expected="a list of kebab-case names", default=[]),
+}
+PACK_KEYS: dict[str, Key] = {
+    "name": Key((str,), pattern=_KEBAB, expected="a kebab-case name"),
+    "version": _TEXT,
+    "description": _LINE,
+    "framework": Key((str,), required=False, expected="a string"),
+}
+PARAM_KEYS: dict[str, Key] = {
+    "type": Key((str,), choices=("fraction", "integer", "number"), expected="a string"),
+    "default": Key((int, float), expected="a number"),
+    "description": _LINE,
+    "source": Key((str,), required=False, choices=("article", "project", "organisation"), expected="a string",
+                  default="project"),
+}
 
 
 @dataclass(frozen=True)
@@ -112,16 +124,19 @@ class Policy:
     aliases: tuple[str, ...]
     pack: str
     file: str
-    positions: dict[str, tuple[int, int]]
+    text: str
 
     def where(self, key: str, column_in_value: int | None = None) -> tuple[int, int]:
-        """Line and column of ``key`` in the file, or of a column inside its one-line string value."""
-        line, column = self.positions.get(key, (1, 1))
-        if column_in_value is not None and key in self.positions:
-            value_column = self.positions.get(f"{key}=value")
+        """Line and column of ``key`` in the file, or of a column inside its one-line string value.
+
+        Only an error asks, so the file's positions are indexed then, not when the pack loads.
+        """
+        index = SourceIndex.from_text(self.text)
+        if column_in_value is not None:
+            value_column = _single_line_value_column(index, self.text.splitlines(), key)
             if value_column is not None:
                 return value_column[0], value_column[1] + column_in_value
-        return line, column
+        return index.locate((key,))
 
 
 @dataclass(frozen=True)
@@ -140,53 +155,89 @@ def load_pack(folder: Path) -> Pack:
     pack_file = folder / PACK_FILE
     if not pack_file.is_file():
         raise PackError(f"{folder}: not a policy pack (no {PACK_FILE})")
-    data, index, _ = _read(pack_file)
-    meta = _validate(PackFile, data, pack_file, index)
-    params = {
-        name: Param(name, spec.type, spec.default, spec.description, spec.source, meta.pack.name)
-        for name, spec in meta.params.items()
-    }
-    for name, param in params.items():
+    data, text = _read(pack_file)
+    _check_keys(data, {"pack": None, "params": None}, (), pack_file, text)
+    meta = _table(data, "pack", pack_file, text)
+    meta = _check_keys(meta, PACK_KEYS, ("pack",), pack_file, text)
+    params: dict[str, Param] = {}
+    declared = data.get("params", {})
+    if not isinstance(declared, dict):
+        _fail(pack_file, text, ("params",), "params: expected a table of parameters")
+    for name in declared:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            _fail(pack_file, text, ("params", name), f"params.{name}: expected a snake_case parameter name")
+        spec = _check_keys(_table(declared, name, pack_file, text, ("params",)), PARAM_KEYS, ("params", name), pack_file, text)
+        param = Param(name, spec["type"], spec["default"], spec["description"], spec["source"], meta["name"])
         problem = param.check(param.default)
         if problem:
-            line, column = index.locate(("params", name, "default"))
-            raise PackError(located(str(pack_file), line, column, f"params.{name}.default: {problem}"))
-    policies = []
-    for path in sorted(folder.glob("*.toml")):
-        if path.name != PACK_FILE:
-            policies.append(_load_policy(path, meta.pack.name))
+            _fail(pack_file, text, ("params", name, "default"), f"params.{name}.default: {problem}")
+        params[name] = param
+    policies = [_load_policy(path, meta["name"]) for path in sorted(folder.glob("*.toml")) if path.name != PACK_FILE]
     seen: dict[str, Policy] = {}
     for policy in policies:
         for alias in (policy.name, *policy.aliases):
             if alias in seen:
                 raise PackError(f"{policy.file}: name {alias!r} is already used by {seen[alias].id} ({seen[alias].file})")
             seen[alias] = policy
-    return Pack(meta.pack.name, meta.pack.version, meta.pack.description, meta.pack.framework, folder, params, tuple(policies))
+    return Pack(meta["name"], meta["version"], meta["description"], meta["framework"], folder, params, tuple(policies))
 
 
 def _load_policy(path: Path, pack: str) -> Policy:
-    data, index, lines = _read(path)
-    spec = _validate(PolicyFile, data, path, index)
-    where = lambda key: index.locate((key,))  # noqa: E731
-    if spec.id != path.stem:
-        line, column = where("id")
-        raise PackError(located(str(path), line, column, f"id: {spec.id!r} must match the file name {path.name!r}"))
-    if (spec.recommends is None) != (spec.order is None):
-        key = "order" if spec.recommends is not None else "recommends"
-        line, column = where("order" if spec.order is not None else "recommends")
-        raise PackError(
-            located(str(path), line, column, f"{key}: a policy that recommends must set its decision order, and only such a policy may")
-        )
-    positions = {key: index.locate((key,)) for key in data}
-    for key in ("when", "message"):
-        value_column = _single_line_value_column(index, lines, key)
-        if value_column is not None:
-            positions[f"{key}=value"] = value_column
+    data, text = _read(path)
+    spec = _check_keys(data, POLICY_KEYS, (), path, text)
+    for alias in spec["aliases"]:
+        if not (isinstance(alias, str) and re.fullmatch(_KEBAB, alias)):
+            _fail(path, text, ("aliases",), f"aliases: expected kebab-case names, got {show(alias)}")
+    if spec["order"] is not None and spec["order"] < 0:
+        _fail(path, text, ("order",), "order: expected a whole number >= 0")
+    if spec["id"] != path.stem:
+        _fail(path, text, ("id",), f"id: {spec['id']!r} must match the file name {path.name!r}")
+    if (spec["recommends"] is None) != (spec["order"] is None):
+        key = "order" if spec["recommends"] is not None else "recommends"
+        at = "order" if spec["order"] is not None else "recommends"
+        _fail(path, text, (at,), f"{key}: a policy that recommends must set its decision order, and only such a policy may")
     return Policy(
-        spec.id, spec.name, spec.title, spec.severity, spec.waivable, spec.applies_to, spec.recommends,
-        spec.order, spec.points_at, spec.framework, spec.when, spec.message, spec.rationale.strip(),
-        tuple(spec.aliases), pack, str(path), positions,
+        spec["id"], spec["name"], spec["title"], spec["severity"], spec["waivable"], spec["applies_to"],
+        spec["recommends"], spec["order"], spec["points_at"], spec["framework"], spec["when"], spec["message"],
+        spec["rationale"].strip(), tuple(spec["aliases"]), pack, str(path), text,
     )
+
+
+def _check_keys(
+    data: Mapping[str, Any], keys: Mapping[str, Key | None], prefix: tuple[str, ...], path: Path, text: str
+) -> dict[str, Any]:
+    """The table's values with defaults filled in; the first problem raises, unknown keys first."""
+    dotted = ".".join(prefix) + "." if prefix else ""
+    for name in data:
+        if name not in keys:
+            _fail(path, text, (*prefix, name), f"{dotted}{name}: unknown key{did_you_mean(name, keys)}")
+    values: dict[str, Any] = {}
+    for name, key in keys.items():
+        if key is None:  # a sub-table, checked by the caller
+            continue
+        if name not in data:
+            if key.required:
+                _fail(path, text, prefix, f"{dotted}{name}: required key is missing")
+            values[name] = key.default
+            continue
+        problem = key.problem(data[name])
+        if problem:
+            _fail(path, text, (*prefix, name), f"{dotted}{name}: {problem}")
+        values[name] = data[name]
+    return values
+
+
+def _table(data: Mapping[str, Any], name: str, path: Path, text: str, prefix: tuple[str, ...] = ()) -> dict[str, Any]:
+    value = data.get(name)
+    if not isinstance(value, dict):
+        what = "is missing" if value is None else f"must be a table, got {type_name(value)} {show(value)}".rstrip()
+        _fail(path, text, (*prefix, name) if value is not None else prefix, f"{'.'.join((*prefix, name))}: {what}")
+    return value  # type: ignore[return-value]
+
+
+def _fail(path: Path, text: str, key_path: tuple[str, ...], message: str) -> None:
+    line, column = SourceIndex.from_text(text).locate(key_path) if key_path else (1, 1)
+    raise PackError(located(str(path), line, column, message))
 
 
 def _single_line_value_column(index: SourceIndex, lines: list[str], key: str) -> tuple[int, int] | None:
@@ -200,45 +251,12 @@ def _single_line_value_column(index: SourceIndex, lines: list[str], key: str) ->
     return (line_no, match.end()) if match else None
 
 
-def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The keys allowed in the table at ``loc`` (``params.<name>`` tables are ParamSpecs)."""
-    if loc[:1] == ("params",) and len(loc) == 2:
-        return list(ParamSpec.model_fields)
-    for part in loc:
-        annotation = model.model_fields[str(part)].annotation
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return []
-        model = annotation
-    return list(model.model_fields)
-
-
-def _read(path: Path) -> tuple[dict[str, Any], SourceIndex, list[str]]:
+def _read(path: Path) -> tuple[dict[str, Any], str]:
     try:
         text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
     except (OSError, UnicodeDecodeError) as exc:
         raise PackError(f"{path}: cannot read the policy file: {exc}") from None
     try:
-        data = tomli.loads(text)
+        return tomli.loads(text), text
     except tomli.TOMLDecodeError as exc:
         raise PackError(located(str(path), exc.lineno, exc.colno, f"invalid TOML: {exc.msg}")) from None
-    return data, SourceIndex.from_text(text), text.splitlines()
-
-
-def _validate(model: type[_Strict], data: dict[str, Any], path: Path, index: SourceIndex) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        # An unknown key first: its "did you mean" also explains the "missing" error it causes.
-        error = min(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
-        loc = tuple(error["loc"])
-        key = ".".join(str(p) for p in loc)
-        if error["type"] == "extra_forbidden":
-            message = f"unknown key{did_you_mean(str(loc[-1]), _known_keys(model, loc[:-1]))}"
-        elif error["type"] == "missing":
-            message = "required key is missing"
-            loc = loc[:-1]
-        else:
-            value = error.get("input")
-            message = f"{error['msg'].lower()}, got {type_name(value)} {show(value)}".rstrip()
-        line, column = index.locate(loc)
-        raise PackError(located(str(path), line, column, f"{key}: {message}")) from None

@@ -83,10 +83,10 @@ def create_host(disabled: Iterable[str] = (), *, entry_points: bool = True) -> P
             continue
         manager.register(importlib.import_module(module_name), name=module_name)
         host.info[module_name] = PluginInfo(module_name, "policylint", __version__)
-    if entry_points:
-        _load_entry_points(host, disabled)
+    installed = _entry_points() if entry_points else []
+    _load_entry_points(host, installed, disabled)
     known = {*BUILTIN_PLUGINS, *host.info}
-    unknown = sorted(disabled - known - {ep.name for ep in _entry_points()})
+    unknown = sorted(disabled - known - {ep.name for ep in installed})
     if unknown:
         raise PluginError(f"cannot disable unknown plugin {unknown[0]!r}; installed: {', '.join(sorted(known))}")
     try:
@@ -102,8 +102,8 @@ def _entry_points() -> list[Any]:
     return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
 
 
-def _load_entry_points(host: PluginHost, disabled: set[str]) -> None:
-    for entry_point in _entry_points():
+def _load_entry_points(host: PluginHost, installed: list[Any], disabled: set[str]) -> None:
+    for entry_point in installed:
         if entry_point.name in disabled:
             continue
         dist = entry_point.dist

@@ -148,11 +148,11 @@ def test_unknown_points_at(pack_copy: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ('severity = "error"', 'severity = "fatal"', "severity: input should be 'error' or 'warning'"),
+        ('severity = "error"', 'severity = "fatal"', """severity: expected one of 'error', 'warning', got "fatal\"""" ),
         ('severity = "error"', 'severty = "error"', "severty: unknown key (did you mean 'severity'?)"),
-        ('name = "format-volume-too-low"', 'name = "Format Volume"', "name: string should match pattern"),
+        ('name = "format-volume-too-low"', 'name = "Format Volume"', "name: expected a kebab-case name"),
         ('id = "FMT001"', 'id = "FMT009"', "id: 'FMT009' must match the file name 'FMT001.toml'"),
-        ('recommends = "error-handling"', 'recommends = "retry"', "recommends: input should be"),
+        ('recommends = "error-handling"', 'recommends = "retry"', """recommends: expected one of 'prompting', 'rag',"""),
         ("order = 310\n", "", "order: a policy that recommends must set its decision order"),
     ],
 )
