@@ -213,6 +213,15 @@ def show(value: Any) -> str:
 
 
 def did_you_mean(word: str, candidates: typing.Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest candidate, or an empty string."""
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean {matches[0]!r}?)" if matches else ""
+    """`` (did you mean 'x'?)`` for the closest candidate, or an empty string.
+
+    Case is ignored when looking (``fmt001`` suggests ``FMT001``) but kept in the suggestion.
+    """
+    by_folded: dict[str, str] = {}
+    for candidate in candidates:
+        by_folded.setdefault(candidate.casefold(), candidate)
+    folded = word.casefold()
+    if folded in by_folded and by_folded[folded] != word:
+        return f" (did you mean {by_folded[folded]!r}?)"
+    matches = difflib.get_close_matches(folded, list(by_folded), n=1, cutoff=0.6)
+    return f" (did you mean {by_folded[matches[0]]!r}?)" if matches else ""
