@@ -71,40 +71,90 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=str)
 @click.option("--format", "output_format", default="text", show_default=True, metavar="FORMAT",
-              help="Report format: text, json, or one a plugin offers.")
+              help="Report format: text, json, sarif, junit, github, gitlab, markdown, or one a plugin offers.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="Write the report to FILE; the terminal still gets the text report.")
+@click.option("--select", multiple=True, metavar="IDS", help="Run only these rules (ids or prefixes, comma-separated).")
+@click.option("--extend-select", multiple=True, metavar="IDS", help="Add rules to --select or the configured select.")
+@click.option("--ignore", multiple=True, metavar="IDS", help="Leave these rules out (ids or prefixes, comma-separated).")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), help="Lowest severity that fails a manifest.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a policy parameter (repeatable).")
 @click.option("--today", metavar="YYYY-MM-DD", help="Date that waivers expire against (default: the local date).")
+@click.option("--changed-since", metavar="REF", help="Only manifests added or modified since the merge base with REF.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when manifests fail (never hides exit 2).")
 @click.option("-q", "--quiet", is_flag=True, help="Text format: only failing manifests and their errors.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
               help="Worker processes (default: 1 for a few manifests, the CPU count for many).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Configuration file (default: the nearest policylint.toml or pyproject.toml with [tool.policylint]).")
 @click.option("--disable-plugin", "disabled_plugins", multiple=True, metavar="NAME",
               help="Do not load this plugin (repeatable).")
 @_guarded
-def check(paths: tuple[str, ...], output_format: str, today: str | None, quiet: bool, jobs: int | None,
-          disabled_plugins: tuple[str, ...]) -> None:
+def check(paths: tuple[str, ...], output_format: str, output: str | None, select: tuple[str, ...],
+          extend_select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, params: tuple[str, ...],
+          today: str | None, changed_since: str | None, exit_zero: bool, quiet: bool, jobs: int | None,
+          config_path: str | None, disabled_plugins: tuple[str, ...]) -> None:
     """Check manifests: files, or directories searched for mlproject.toml (default: .).
 
     `-` reads one manifest from standard input.
     """
+    from policylint.config import with_flags
     from policylint.engine import EngineOptions
     from policylint.plugins import create_host
-    from policylint.reports import ReportContext
+    from policylint.reports import ReportContext, Tally
     from policylint.runner import check_paths, discover, setup
     from policylint.schema import did_you_mean
 
-    options = EngineOptions(today=_parse_today(today))
-    manifest_paths = discover(paths)
     if paths.count("-") > 1:
         raise UsageError("`-` (standard input) may be given only once")
-    run = setup(create_host(disabled_plugins), options)
+    settings = with_flags(
+        _settings(config_path), select=select, extend_select=extend_select, ignore=ignore, fail_on=fail_on,
+        params=params, disable_plugins=disabled_plugins,
+    )
+    options = EngineOptions(
+        params=settings.params, max_waiver_days=settings.max_waiver_days, today=_parse_today(today),
+        select=settings.select, ignore=settings.ignore, severity=settings.severity, fail_on=settings.fail_on,
+        origins=settings.origins,
+    )
+    only: set[str] | None = None
+    if changed_since is not None:
+        from policylint.changes import changed_manifests
+
+        only = changed_manifests(changed_since)
+    manifest_paths = discover(paths, settings.exclude, settings.root, only)
+    run = setup(create_host(settings.disable_plugins), options, settings.policy_paths)
     reporter = run.formats.get(output_format)
     if reporter is None:
         known = sorted(run.formats)
         raise UsageError(f"unknown format {output_format!r}{did_you_mean(output_format, known)}; choose from {', '.join(known)}")
-    context = ReportContext(__version__, run.engine.rules, color=_use_color(), quiet=quiet)
-    results = check_paths(run.engine, manifest_paths, sys.stdin.buffer, jobs)
-    summary = reporter(results, context, sys.stdout)
+    ignored = tuple(sorted(run.engine.ignored))
+    tally = Tally()
+    results = (tally.add(r) for r in check_paths(run.engine, manifest_paths, sys.stdin.buffer, jobs))
+    if output is None:
+        context = ReportContext(__version__, run.engine.rules, color=_use_color(), quiet=quiet, ignored=ignored)
+        reporter(results, context, sys.stdout)
+    else:
+        kept = list(results)  # two reports of one run: the file's and the terminal's
+        with open(output, "w", encoding="utf-8", newline="\n") as stream:
+            reporter(iter(kept), ReportContext(__version__, run.engine.rules, ignored=ignored), stream)
+        terminal = run.formats["text"]
+        terminal(iter(kept), ReportContext(__version__, run.engine.rules, color=_use_color(), quiet=quiet, ignored=ignored), sys.stdout)
     sys.stdout.flush()
-    sys.exit(ExitCode.FAILED if summary.failed else ExitCode.OK)
+    failed = tally.summary().failed
+    sys.exit(ExitCode.FAILED if failed and not exit_zero else ExitCode.OK)
+
+
+def _settings(config_path: str | None) -> Any:
+    from pathlib import Path
+
+    from policylint.config import Settings, find_config, load_config
+
+    if config_path is not None:
+        if not Path(config_path).is_file():
+            raise UsageError(f"--config: no such file: {config_path}")
+        return load_config(Path(config_path))
+    found = find_config(Path.cwd())
+    return load_config(found) if found else Settings()
 
 
 @cli.command()

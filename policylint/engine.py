@@ -8,13 +8,16 @@ apply waivers, and give the verdict.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from policylint.errors import PackError, located
+from policylint.checks import Check
+from policylint.checks import messages as check_messages
+from policylint.errors import ConfigError, PackError, PluginError, located
 from policylint.expr import Compiler, ExpressionError, Function, Namespace
 from policylint.facts import FACTS, namespace
 from policylint.findings import Decision, Finding, ManifestResult, RuleInfo
@@ -26,29 +29,46 @@ from policylint.waivers import DEFAULT_MAX_WAIVER_DAYS, WAIVER_RULES, apply_waiv
 
 
 @dataclass(frozen=True)
-class CompiledPolicy:
-    policy: Policy
-    condition: Callable[[Namespace], bool]
-    message: Callable[[Namespace], str]
+class CompiledRule:
+    """A policy or a plugin's check, ready to run: ``evaluate`` gives one message per finding."""
+
+    rule: Policy | Check
+    evaluate: Callable[[Namespace], list[str]]
     points_at: KeyPath
+    severity: Literal["error", "warning"]
+    #: The plugin a check comes from (empty for a pack's policy, whose pack names it).
+    owner: str = ""
 
     @property
     def rank(self) -> tuple[int, str]:
         """Place in the decision order; the first firing rule sets the recommendation."""
-        return (self.policy.order if self.policy.order is not None else 1 << 30, self.policy.id)
+        return (self.rule.order if self.rule.order is not None else 1 << 30, self.rule.id)
 
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """What a run may change: parameter values, the waiver horizon, the date."""
+    """What a run may change (configuration and flags)."""
 
-    params: Mapping[str, Any] = ()  # type: ignore[assignment]
+    params: Mapping[str, Any] = field(default_factory=dict)
     max_waiver_days: int = DEFAULT_MAX_WAIVER_DAYS
     today: datetime.date | None = None
+    #: Rule ids or prefixes to run (None: all) and to leave out; ``ignore`` wins.
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    #: Per-rule severity overrides.
+    severity: Mapping[str, str] = field(default_factory=dict)
+    #: ``warning``: unwaived warnings fail the verdict too.
+    fail_on: Literal["error", "warning"] = "error"
+    #: Where each setting came from (``file:line:col: key`` or the flag), for error messages.
+    origins: Mapping[str, str] = field(default_factory=dict)
+
+
+#: Rules configuration can never turn off: without them a broken manifest or waiver would pass.
+ALWAYS_ON = ("MAN", "WVR001", "WVR002", "WVR003", "WVR004")
 
 
 class Engine:
-    """Packs compiled against one schema and one set of parameter values."""
+    """Packs and checks compiled against one schema and one set of parameter values."""
 
     def __init__(
         self,
@@ -58,25 +78,36 @@ class Engine:
         ext_models: Mapping[str, type[BaseModel]] | None = None,
         functions: Mapping[str, Function] | None = None,
         param_defaults: Mapping[str, Any] | None = None,
+        checks: Sequence[tuple[Check, str]] = (),
     ) -> None:
         self.packs = tuple(packs)
         self.ext_models = dict(ext_models or {})
         self.today = options.today or datetime.date.today()
         self.max_waiver_days = options.max_waiver_days
+        self.fail_on = options.fail_on
+        self.origins = options.origins
         self.params = self._resolve_params(dict(param_defaults or {}), dict(options.params or {}))
         fields = {**namespace_fields(self.ext_models), **FACTS}
-        compiler = Compiler(fields, {name: value for name, (value, _) in self.params.items()}, functions)
-        self.policies = tuple(
-            sorted((self._compile(compiler, fields, p) for pack in self.packs for p in pack.policies), key=lambda c: c.policy.id)
-        )
-        self.rules = self._rule_table()
-        # Which policies run, by whether the proposal is to fine-tune; the id tuples are shared
-        # by every result, so recording what was evaluated costs nothing per manifest.
+        values = {name: value for name, (value, _) in self.params.items()}
+        compiler = Compiler(fields, values, functions)
+        compiled = [self._compile(compiler, fields, p, options.severity) for pack in self.packs for p in pack.policies]
+        compiled += [self._adopt(check, owner, fields, values, options.severity) for check, owner in checks]
+        self.rules = self._rule_table(compiled)
+        self.ignored = self._ignored(options.select, options.ignore)
+        for rule_id in sorted(options.severity):
+            origin = self.origins.get(f"severity.{rule_id}", "severity")
+            if rule_id not in self.rules:
+                raise ConfigError(f"{origin}: unknown rule {rule_id!r}{did_you_mean(rule_id, self.rules)}")
+            if rule_id.startswith(("MAN", "WVR")):
+                raise ConfigError(f"{origin}: the severity of manifest and waiver rules ({rule_id}) is fixed")
+        self.policies = tuple(sorted((c for c in compiled if c.rule.id not in self.ignored), key=lambda c: c.rule.id))
+        # Which rules run, by whether the proposal is to fine-tune; the id tuples are shared by
+        # every result, so recording what was evaluated costs nothing per manifest.
         self._applicable = {
             True: self.policies,
-            False: tuple(c for c in self.policies if c.policy.applies_to != "fine-tuning"),
+            False: tuple(c for c in self.policies if c.rule.applies_to != "fine-tuning"),
         }
-        self._evaluated = {key: tuple(c.policy.id for c in group) for key, group in self._applicable.items()}
+        self._evaluated = {key: tuple(c.rule.id for c in group) for key, group in self._applicable.items()}
         self._waivable = {rule.id: rule.waivable for rule in self.rules.values()}
 
     # -- set-up -----------------------------------------------------------------------------
@@ -89,17 +120,52 @@ class Engine:
                     raise PackError(f"parameter {name!r} is declared by both pack {declared[name].pack!r} and pack {pack.name!r}")
                 declared[name] = param
         values = {name: (param.default, param) for name, param in declared.items()}
-        for layer, what in ((plugin_defaults, "a plugin default"), (overrides, "the configuration")):
+        for layer, error in ((plugin_defaults, PluginError), (overrides, ConfigError)):
             for name, value in layer.items():
+                origin = self.origins.get(f"params.{name}", "the configuration" if error is ConfigError else "a plugin default")
                 if name not in declared:
-                    raise PackError(f"{what} sets unknown parameter {name!r}{did_you_mean(name, declared)}")
+                    raise error(f"{origin}: unknown parameter {name!r}{did_you_mean(name, declared)}")
                 problem = declared[name].check(value)
                 if problem:
-                    raise PackError(f"parameter {name!r} from {what}: {problem}")
+                    raise error(f"{origin}: parameter {name!r} ({declared[name].type}): {problem}")
                 values[name] = (value, declared[name])
         return values
 
-    def _compile(self, compiler: Compiler, fields: Mapping[str, Any], policy: Policy) -> CompiledPolicy:
+    def _ignored(self, select: tuple[str, ...] | None, ignore: tuple[str, ...]) -> frozenset[str]:
+        """Rule ids configuration turns off (ruff's semantics: ids or prefixes; ignore wins)."""
+        for key, patterns in (("select", select or ()), ("ignore", ignore)):
+            for pattern in patterns:
+                if not any(rule_id.startswith(pattern) for rule_id in self.rules):
+                    origin = self.origins.get(key, f"--{key}")
+                    raise ConfigError(f"{origin}: {pattern!r} matches no rule{did_you_mean(pattern, self.rules)}")
+        off = set()
+        for rule_id in self.rules:
+            if rule_id.startswith(ALWAYS_ON):
+                continue
+            selected = select is None or any(rule_id.startswith(p) for p in select)
+            if not selected or any(rule_id.startswith(p) for p in ignore):
+                off.add(rule_id)
+        return frozenset(off)
+
+    def _adopt(
+        self, check: Check, owner: str, fields: Mapping[str, Any], params: Mapping[str, Any], severity: Mapping[str, str]
+    ) -> CompiledRule:
+        """A plugin's check as a rule; its failures at run time name the plugin (exit 2)."""
+        if check.points_at not in fields or check.points_at in FACTS:
+            hint = did_you_mean(check.points_at, [f for f in fields if f not in FACTS])
+            raise PluginError(f"{owner}: check {check.id}: unknown manifest key {check.points_at!r}{hint}")
+        run = check.run
+
+        def evaluate(ns: Namespace) -> list[str]:
+            try:
+                return check_messages(run(MappingProxyType(ns), params))  # type: ignore[arg-type]
+            except Exception as exc:  # a plugin's bug must stop the run, naming the plugin
+                raise PluginError(f"{owner}: check {check.id} failed: {type(exc).__name__}: {exc}") from None
+
+        level = severity.get(check.id, check.severity)
+        return CompiledRule(check, evaluate, tuple(check.points_at.split(".")), level, owner)  # type: ignore[arg-type]
+
+    def _compile(self, compiler: Compiler, fields: Mapping[str, Any], policy: Policy, severity: Mapping[str, str]) -> CompiledRule:
         def fail(key: str, exc: ExpressionError | None, message: str | None = None) -> PackError:
             line, column = policy.where(key, exc.column if exc else None)
             return PackError(located(policy.file, line, column, f"{key}: {message or exc.message}"))  # type: ignore[union-attr]
@@ -115,22 +181,26 @@ class Engine:
         if policy.points_at not in fields or policy.points_at in FACTS:
             hint = did_you_mean(policy.points_at, [f for f in fields if f not in FACTS])
             raise fail("points_at", None, f"unknown manifest key {policy.points_at!r}{hint}")
-        return CompiledPolicy(policy, condition, message, tuple(policy.points_at.split(".")))
+        level = severity.get(policy.id, policy.severity)
+        return CompiledRule(policy, lambda ns: [message(ns)] if condition(ns) else [], tuple(policy.points_at.split(".")), level)  # type: ignore[arg-type]
 
-    def _rule_table(self) -> dict[str, RuleInfo]:
+    def _rule_table(self, compiled: list[CompiledRule]) -> dict[str, RuleInfo]:
         rules: dict[str, RuleInfo] = {}
         for rule_id, (name, description) in MANIFEST_RULES.items():
             rules[rule_id] = RuleInfo(rule_id, name, description, "error", False, description)
         for rule_id, (name, severity, description) in WAIVER_RULES.items():
             rules[rule_id] = RuleInfo(rule_id, name, description, severity, False, description)  # type: ignore[arg-type]
-        for compiled in self.policies:
-            p = compiled.policy
-            if p.id in rules:
-                other = rules[p.id]
-                raise PackError(f"rule id {p.id} is defined twice: in pack {other.pack!r} and in {p.file}")
-            rules[p.id] = RuleInfo(
-                p.id, p.name, p.title, p.severity, p.waivable, p.rationale, p.recommends, p.applies_to,
-                p.framework, p.pack, p.file,
+        for c in compiled:
+            r = c.rule
+            origin = (r.pack, r.file) if isinstance(r, Policy) else (c.owner, None)
+            if r.id in rules:
+                other = rules[r.id]
+                where = f"pack {other.pack!r}" + (f" ({other.source})" if other.source else "")
+                here = r.file if isinstance(r, Policy) else "a plugin's check"
+                raise PackError(f"rule id {r.id} is defined twice: in {where} and in {here}")
+            rules[r.id] = RuleInfo(
+                r.id, r.name, r.title, c.severity, r.waivable, r.rationale, r.recommends, r.applies_to,
+                r.framework, *origin,
             )
         return rules
 
@@ -149,24 +219,24 @@ class Engine:
         proposal = ns["proposal.approach"]
         fine_tuning = ns["proposes_fine_tuning"]
         fired: list[Finding] = []
-        deciding: CompiledPolicy | None = None
+        deciding: CompiledRule | None = None
         for compiled in self._applicable[fine_tuning]:
-            if not compiled.condition(ns):
+            messages = compiled.evaluate(ns)
+            if not messages:
                 continue
-            policy = compiled.policy
-            if policy.recommends is not None and (deciding is None or compiled.rank < deciding.rank):
+            rule = compiled.rule
+            if rule.recommends is not None and (deciding is None or compiled.rank < deciding.rank):
                 deciding = compiled
-            fired.append(
-                source.finding(
-                    policy.id, policy.name, policy.severity, compiled.message(ns), compiled.points_at,
-                    recommends=policy.recommends,
+            for message in messages:
+                fired.append(
+                    source.finding(rule.id, rule.name, compiled.severity, message, compiled.points_at, recommends=rule.recommends)
                 )
-            )
         # Only a fine-tuning proposal can be redirected; otherwise the proposal stands.
-        recommendation = deciding.policy.recommends if fine_tuning and deciding is not None else proposal
+        recommendation = deciding.rule.recommends if fine_tuning and deciding is not None else proposal
         waivers = loaded.data.get("waivers", [])
         findings = apply_waivers(source, waivers, fired, self._waivable, self.today, self.max_waiver_days) if waivers else fired
-        failing = any(f.severity == "error" and not f.waived for f in findings)
+        failing_levels = ("error", "warning") if self.fail_on == "warning" else ("error",)
+        failing = any(f.severity in failing_levels and not f.waived for f in findings)
         decision = Decision(proposal, recommendation, "fail" if failing else "pass")
         ordered = tuple(sorted(findings, key=Finding.sort_key))
         return ManifestResult(source.path, decision, ordered, self._evaluated[fine_tuning])

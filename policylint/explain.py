@@ -11,6 +11,7 @@ from policylint.engine import EngineOptions
 from policylint.errors import UsageError
 from policylint.expr import render
 from policylint.findings import RuleInfo
+from policylint.packs import Policy
 from policylint.plugins import create_host
 from policylint.runner import setup
 from policylint.schema import did_you_mean
@@ -25,13 +26,15 @@ def explain_rules(rule_id: str | None, output_format: str) -> str:
     if rule_id is not None and rule_id not in rules:
         raise UsageError(f"unknown rule {rule_id!r}{did_you_mean(rule_id, rules)}")
     selected = [rules[rule_id]] if rule_id is not None else [rules[k] for k in sorted(rules)]
-    sources = {c.policy.id: c.policy for c in engine.policies}
+    sources = {c.rule.id: c.rule for c in engine.policies}
     entries = []
     for rule in selected:
-        policy = sources.get(rule.id)
+        source = sources.get(rule.id)
+        policy = source if isinstance(source, Policy) else None
         used = sorted(set(_PARAM.findall(f"{policy.when} {policy.message}"))) if policy else []
         params = {name: engine.params[name][0] for name in used}
-        entries.append((rule, policy.when if policy else None, policy.order if policy else None, params))
+        when = policy.when if policy else ("a Python check" if source is not None else None)
+        entries.append((rule, when, source.order if source else None, params))
     if output_format == "json":
         return json.dumps([_as_dict(*entry) for entry in entries], indent=2) + "\n"
     return "\n".join(_as_text(*entry) for entry in entries)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel
 
+    from policylint.checks import Check
     from policylint.reports import Reporter
 
 hookspec = pluggy.HookspecMarker("policylint")
@@ -62,6 +63,21 @@ def policylint_condition_functions() -> Mapping[str, Callable[..., object]]:
     checked against each call when the packs load.
 
     :returns: Function name -> callable. A name already taken stops the run.
+    """
+
+
+@hookspec
+def policylint_checks() -> Sequence[Check]:
+    """Offer rules written in Python, for logic a condition cannot express.
+
+    A :class:`policylint.checks.Check` declares the same fields as a policy file (id, name,
+    title, severity, waivable, applies_to, recommends, order, points_at, rationale) plus
+    ``run(manifest, params)``, which returns None or the message of each finding. Checks take
+    part in the decision order like policies. A malformed check, an id another rule uses, or a
+    ``run`` that raises or returns anything but messages stops the run (exit 2), naming the
+    plugin.
+
+    :returns: Checks; an empty sequence if the plugin offers none.
     """
 
 

@@ -27,8 +27,8 @@ from policylint.schema import (
     Volume,
     describe_model,
     did_you_mean,
+    explain,
     show,
-    value_problem,
 )
 
 SUPPORTED_SCHEMA_VERSIONS = (1,)
@@ -292,46 +292,12 @@ def validate(source: Source, data: dict[str, Any], ext_models: ExtModels) -> lis
 def _explain(
     source: Source, data: Any, exc: ValidationError, prefix: KeyPath, model: type[BaseModel]
 ) -> list[Finding]:
-    findings = []
-    seen: set[tuple[Any, ...]] = set()
     fields = describe_model(model) if model is not Manifest else _ALL_FIELDS
-    for error in exc.errors(include_url=False):
-        loc = tuple(error["loc"])
-        if loc and loc[0] == "ext":
-            continue  # extension tables are checked against their plugins' models
-        key_path = prefix + loc
-        value = error.get("input")
-        field_path = ".".join(str(p) for p in loc if not isinstance(p, int))
-        if error["type"] == "extra_forbidden":
-            parent = field_path.rpartition(".")[0]
-            known = [p.rpartition(".")[2] for p in fields if p.rpartition(".")[0] == parent]
-            what = "table" if isinstance(value, dict) else "key"
-            hint = did_you_mean(str(loc[-1]), known) or _list_known(known)
-            message = f"unknown {what}{hint}"
-        elif error["type"] == "missing":
-            what = "table" if fields.get(field_path, FieldType("any")).kind == "table" else "key"
-            message = f"required {what} is missing"
-        else:
-            spec = fields.get(field_path)
-            if spec is None:
-                message = error["msg"]
-            elif spec.kind == "list" and isinstance(loc[-1], int) and spec.item is not None:
-                message = f"item {loc[-1] + 1}: {value_problem(spec.item, value)}"
-            else:
-                message = value_problem(spec, value)
-        if isinstance(key_path[-1], int) and error["type"] != "missing":
-            key_path = key_path[:-1]  # a bad list element is reported at the list's key
-        marker = (key_path, message)
-        if marker in seen:
-            continue
-        seen.add(marker)
-        at = key_path[:-1] if error["type"] == "missing" else None
-        findings.append(man002(source, key_path, message, at=at))
-    return findings
-
-
-def _list_known(known: list[str]) -> str:
-    return f" (expected one of: {', '.join(sorted(known))})" if known else ""
+    return [
+        man002(source, prefix + problem.key_path, problem.message, at=None if problem.at is None else prefix + problem.at)
+        for problem in explain(exc, fields)
+        if not (model is Manifest and problem.key_path[:1] == ("ext",))  # checked against plugins' models
+    ]
 
 
 def _number(table: Any, key: str) -> float | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import inspect
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from policylint.checks import Check
 from policylint.engine import Engine, EngineOptions
 from policylint.errors import PackError, UsageError
 from policylint.expr import Function
@@ -61,12 +63,26 @@ def _formats(answer: Any) -> Mapping[str, Any]:
     return formats
 
 
-def setup(host: PluginHost, options: EngineOptions) -> Setup:
+def _checks(answer: Any) -> list[Check]:
+    if isinstance(answer, (str, bytes, Mapping)) or not isinstance(answer, Iterable):
+        raise TypeError(f"expected a sequence of Check objects, got {type(answer).__name__}")
+    checks = list(answer)
+    for check in checks:
+        if not isinstance(check, Check):
+            raise TypeError(f"expected policylint.checks.Check objects, got {type(check).__name__}")
+        problems = check.problems()
+        if problems:
+            raise ValueError(f"check {check.id!r}: {problems[0]}")
+    return checks
+
+
+def setup(host: PluginHost, options: EngineOptions, policy_paths: Sequence[Path] = ()) -> Setup:
     """Collect every hook's answers and compile the packs (exit 2 on any problem)."""
     from policylint.expr import BUILTIN_FUNCTIONS, PRESENCE_FUNCTIONS
 
     pack_dirs = [path for _, paths in host.collect("policylint_policy_packs", as_paths) for path in paths]
-    packs = [load_pack(path) for path in pack_dirs]
+    packs = [load_pack(path) for path in [*pack_dirs, *policy_paths]]
+    checks = [(check, info.describe()) for info, answer in host.collect("policylint_checks", _checks) for check in answer]
     functions = merged(host, "policylint_condition_functions", "condition function")
     taken = sorted(set(functions) & {*BUILTIN_FUNCTIONS, *PRESENCE_FUNCTIONS})
     if taken:
@@ -81,14 +97,22 @@ def setup(host: PluginHost, options: EngineOptions) -> Setup:
         ext_models=merged(host, "policylint_manifest_tables", "manifest table", _tables),
         functions=checked_functions,
         param_defaults=merged(host, "policylint_param_defaults", "parameter default"),
+        checks=checks,
     )
     return Setup(engine, merged(host, "policylint_report_formats", "report format", _formats))
 
 
-def discover(paths: Sequence[str], exclude: Iterable[str] = ()) -> list[str]:
+def discover(
+    paths: Sequence[str],
+    exclude: Sequence[str] = (),
+    root: Path | None = None,
+    only: set[str] | None = None,
+) -> list[str]:
     """Manifest paths to check, sorted and without duplicates (``-`` stands for stdin).
 
     A file is taken as given, whatever its name; a directory is searched for ``mlproject.toml``.
+    ``exclude`` globs (relative to ``root``) apply to both, so a pre-commit hook honours them
+    too. ``only`` (absolute paths) keeps the manifests a change touched.
     """
     found: set[str] = set()
     for given in paths or ["."]:
@@ -100,11 +124,23 @@ def discover(paths: Sequence[str], exclude: Iterable[str] = ()) -> list[str]:
         if not os.path.isdir(given):
             found.add(_display(given))
             continue
-        for root, folders, files in os.walk(given):
-            folders[:] = sorted(f for f in folders if not _skipped(root, f))
+        for folder, folders, files in os.walk(given):
+            folders[:] = sorted(f for f in folders if not _skipped(folder, f))
             if MANIFEST_NAME in files:
-                found.add(_display(os.path.join(root, MANIFEST_NAME)))
+                found.add(_display(os.path.join(folder, MANIFEST_NAME)))
+    if only is not None:
+        found = {p for p in found if p == STDIN or os.path.abspath(p) in only}
+    if exclude:
+        base = os.path.abspath(root or ".")
+        found = {p for p in found if p == STDIN or not _excluded(os.path.relpath(os.path.abspath(p), base), exclude)}
     return sorted(found)
+
+
+def _excluded(relative: str, patterns: Sequence[str]) -> bool:
+    """A glob matches the whole relative path or any one of its folders or its file name."""
+    relative = relative.replace(os.sep, "/")
+    parts = relative.split("/")
+    return any(fnmatch.fnmatchcase(relative, p) or any(fnmatch.fnmatchcase(part, p) for part in parts) for p in patterns)
 
 
 def _skipped(root: str, folder: str) -> bool:

@@ -15,7 +15,9 @@ import typing
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, Field
+from collections.abc import Mapping
+
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 #: The largest count or volume the format accepts (the spec's bound).
 MAX_QUANTITY = 10**12
@@ -96,7 +98,7 @@ def describe_model(model: type[BaseModel], prefix: str = "") -> dict[str, FieldT
     """Flatten a model into ``{dotted path: FieldType}``, tables included."""
     table: dict[str, FieldType] = {}
     for name, info in model.model_fields.items():
-        path = f"{prefix}{name}"
+        path = f"{prefix}{info.alias or name}"
         field_type = _field_type(info.annotation, info.metadata)
         default = ABSENT if info.is_required() or info.default is None else info.default
         if info.default_factory is not None:
@@ -138,10 +140,61 @@ def _field_type(annotation: Any, metadata: list[Any]) -> FieldType:
     if origin is list:
         (item,) = typing.get_args(annotation)
         return FieldType("list", item=_field_type(item, []))
+    if origin is dict:  # a table of free keys: its values' type is the item
+        _, item = typing.get_args(annotation)
+        return FieldType("table", item=_field_type(item, []))
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return FieldType("table")
     simple = {bool: "bool", int: "integer", float: "number", str: "string", datetime.date: "date"}
     return FieldType(simple.get(annotation, "any"))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem as a user would fix it: the key, what is wrong, where to point."""
+
+    key_path: tuple[str | int, ...]
+    message: str
+    #: Where to locate it when not at the key itself (a missing key: its table).
+    at: tuple[str | int, ...] | None = None
+
+
+def explain(exc: ValidationError, fields: Mapping[str, FieldType]) -> list[Problem]:
+    """pydantic's errors in our words, one per problem (a bad list element at the list's key)."""
+    problems: list[Problem] = []
+    seen: set[tuple[Any, ...]] = set()
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        value = error.get("input")
+        field_path = ".".join(str(p) for p in loc if not isinstance(p, int))
+        if error["type"] == "extra_forbidden":
+            parent = field_path.rpartition(".")[0]
+            known = [p.rpartition(".")[2] for p in fields if p.rpartition(".")[0] == parent]
+            what = "table" if isinstance(value, dict) else "key"
+            hint = did_you_mean(str(loc[-1]), known) or (f" (expected one of: {', '.join(sorted(known))})" if known else "")
+            message = f"unknown {what}{hint}"
+        elif error["type"] == "missing":
+            what = "table" if fields.get(field_path, FieldType("any")).kind == "table" else "key"
+            message = f"required {what} is missing"
+        else:
+            spec = fields.get(field_path)
+            if spec is None:  # a value in a table of free keys is described by the table
+                parent_spec = fields.get(field_path.rpartition(".")[0])
+                spec = parent_spec.item if parent_spec is not None else None
+            if spec is None:
+                message = error["msg"]
+            elif spec.kind == "list" and loc and isinstance(loc[-1], int) and spec.item is not None:
+                message = f"item {loc[-1] + 1}: {value_problem(spec.item, value)}"
+            else:
+                message = value_problem(spec, value)
+        key_path = loc
+        if key_path and isinstance(key_path[-1], int) and error["type"] != "missing":
+            key_path = key_path[:-1]  # a bad list element is reported at the list's key
+        if (key_path, message) in seen:
+            continue
+        seen.add((key_path, message))
+        problems.append(Problem(key_path, message, key_path[:-1] if error["type"] == "missing" else None))
+    return problems
 
 
 def value_problem(field_type: FieldType, value: Any) -> str:

@@ -11,7 +11,7 @@ import tomli
 
 from policylint.builtin import builtin_pack_path
 from policylint.engine import Engine
-from policylint.errors import PackError
+from policylint.errors import ConfigError, PackError
 from policylint.packs import Pack, load_pack
 
 SPEC_RULES = {
@@ -209,6 +209,6 @@ def test_params_must_fit_their_type(builtin_pack: Pack) -> None:
 
     for bad, fragment in [({"quality_bar": 85}, "did you mean 0.85?"), ({"min_examples": 1.5}, "whole number"),
                           ({"min_examples": True}, "whole number"), ({"qualty_bar": 0.9}, "did you mean 'quality_bar'?")]:
-        with pytest.raises(PackError) as caught:
+        with pytest.raises(ConfigError) as caught:
             Engine([builtin_pack], options=EngineOptions(params=bad))
         assert fragment in str(caught.value)

@@ -20,7 +20,7 @@ import tomli
 
 from policylint.builtin import builtin_pack_path
 from policylint.engine import Engine, EngineOptions
-from policylint.errors import PackError
+from policylint.errors import ConfigError
 from policylint.findings import ManifestResult
 from policylint.packs import load_pack
 
@@ -815,7 +815,7 @@ def test_overridden_param_shows_in_message() -> None:
     ],
 )
 def test_bad_param_overrides_are_rejected(params: dict[str, Any]) -> None:
-    with pytest.raises(PackError):
+    with pytest.raises(ConfigError):
         engine(params)
 
 

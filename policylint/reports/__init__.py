@@ -17,6 +17,15 @@ class ReportContext:
     rules: Mapping[str, RuleInfo]
     color: bool = False
     quiet: bool = False
+    #: Rules the configuration turned off; reports say so, non-waivable ones above all.
+    ignored: tuple[str, ...] = ()
+
+    def ignored_note(self) -> str | None:
+        """``rules ignored by configuration: RAG001 (not waivable), DAT004``, or None."""
+        if not self.ignored:
+            return None
+        names = [f"{r} (not waivable)" if not self.rules[r].waivable else r for r in self.ignored]
+        return "rules ignored by configuration: " + ", ".join(names)
 
 
 class Reporter(Protocol):

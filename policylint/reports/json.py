@@ -62,7 +62,11 @@ def render_json(results: Iterable[ManifestResult], context: ReportContext, out: 
         out.write(separator + _dump(manifest_dict(result)))
         separator = ",\n"
     summary = tally.summary()
-    out.write('\n], "summary": %s}\n' % _dump(dataclasses.asdict(summary)))
+    out.write("\n]")
+    if context.ignored:  # present only when configuration turned rules off
+        ignored = [{"rule": r, "waivable": context.rules[r].waivable} for r in context.ignored]
+        out.write(', "ignored": %s' % _dump(ignored))
+    out.write(', "summary": %s}\n' % _dump(dataclasses.asdict(summary)))
     return summary
 
 

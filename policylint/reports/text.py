@@ -61,6 +61,9 @@ def render_text(results: Iterable[ManifestResult], context: ReportContext, out: 
         out.write(format_decision(result, context.color) + "\n")
     summary = tally.summary()
     if not context.quiet or summary.failed:
+        note = context.ignored_note()
+        if note and not context.quiet:
+            out.write(f"note: {note}\n")
         out.write(format_summary(summary) + "\n")
     return summary
 

@@ -1,0 +1,44 @@
+"""Which manifests a change touched: ``check --changed-since REF``.
+
+Added or modified since the merge base of REF and HEAD: committed, staged, unstaged, or
+untracked (and not ignored). Deleted files are left out: there is nothing to check.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from policylint.errors import UsageError
+
+
+def _git(*args: str, cwd: str | None = None) -> str:
+    try:
+        proc = subprocess.run(["git", *args], capture_output=True, text=True, cwd=cwd, check=False)
+    except FileNotFoundError:
+        raise UsageError("--changed-since needs git, which is not installed") from None
+    if proc.returncode != 0:
+        raise _GitFailed(proc.stderr.strip())
+    return proc.stdout
+
+
+class _GitFailed(Exception):
+    pass
+
+
+def changed_manifests(ref: str) -> set[str]:
+    """Absolute paths of files added or modified since the merge base of ``ref`` and HEAD."""
+    try:
+        top = _git("rev-parse", "--show-toplevel").strip()
+    except _GitFailed:
+        raise UsageError(f"--changed-since: {os.getcwd()} is not inside a git repository") from None
+    try:
+        _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=top)
+        base = _git("merge-base", ref, "HEAD", cwd=top).strip()
+    except _GitFailed:
+        raise UsageError(f"--changed-since: unknown git revision {ref!r}") from None
+    # Against the working tree: commits since the base, staged and unstaged edits alike.
+    changed = _git("diff", "--name-only", "-z", "--no-renames", "--diff-filter=AM", base, cwd=top)
+    untracked = _git("ls-files", "-z", "--others", "--exclude-standard", cwd=top)
+    names = [n for n in (changed + untracked).split("\0") if n]
+    return {os.path.abspath(os.path.join(top, name)) for name in names}
