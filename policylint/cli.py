@@ -171,6 +171,35 @@ def rule(rule_id: str | None, show_all: bool, output_format: str) -> None:
     click.echo(explain_rules(None if show_all else rule_id, output_format), nl=False)
 
 
+@cli.command()
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="PATH", help="Configuration file.")
+@click.option("--disable-plugin", "disabled_plugins", multiple=True, metavar="NAME", help="Do not load this plugin.")
+@_guarded
+def plugins(output_format: str, config_path: str | None, disabled_plugins: tuple[str, ...]) -> None:
+    """List the loaded plugins and what each contributes."""
+    import json
+
+    from policylint.plugins import create_host, describe
+
+    disabled = (*_settings(config_path).disable_plugins, *disabled_plugins)
+    listing = describe(create_host(disabled))
+    if output_format == "json":
+        click.echo(json.dumps({"plugins": listing, "disabled": sorted(set(disabled))}, indent=2))
+        return
+    for plugin in listing:
+        click.echo(f"{plugin['name']} ({plugin['distribution']} {plugin['version']})")
+        for pack in plugin.get("packs", []):
+            click.echo(f"  pack {pack['name']} ({pack['path']}): {', '.join(pack['rules']) or 'no rules'}")
+        for key in ("tables", "functions", "checks", "formats"):
+            if plugin.get(key):
+                click.echo(f"  {key}: {', '.join(plugin[key])}")
+        if plugin.get("params"):
+            click.echo("  params: " + ", ".join(f"{k} = {v}" for k, v in plugin["params"].items()))
+    if disabled:
+        click.echo(f"disabled: {', '.join(sorted(set(disabled)))}")
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="policylint")

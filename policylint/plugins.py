@@ -147,3 +147,29 @@ def merged(host: PluginHost, hook_name: str, what: str, check: Callable[[Any], M
                 raise PluginError(f"{what} {name!r} is offered by both {owner[name].describe()} and {info.describe()}")
             result[name], owner[name] = value, info
     return result
+
+
+def describe(host: PluginHost) -> list[dict[str, Any]]:
+    """What each loaded plugin contributes, for ``policylint plugins``."""
+    from policylint.packs import load_pack
+
+    contributions: dict[str, dict[str, Any]] = {
+        name: {"name": name, "distribution": info.distribution, "version": info.version} for name, info in host.info.items()
+    }
+
+    def add(hook_name: str, key: str, render: Callable[[Any], Any]) -> None:
+        for info, answer in host.collect(hook_name, lambda a: a):
+            value = render(answer)
+            if value:
+                contributions[info.name][key] = value
+
+    add("policylint_policy_packs", "packs", lambda paths: [
+        {"name": pack.name, "path": str(pack.path), "rules": sorted(p.id for p in pack.policies)}
+        for pack in (load_pack(Path(p)) for p in paths)
+    ])
+    add("policylint_manifest_tables", "tables", lambda tables: sorted(f"ext.{name}" for name in tables))
+    add("policylint_condition_functions", "functions", lambda functions: sorted(functions))
+    add("policylint_checks", "checks", lambda checks: sorted(check.id for check in checks))
+    add("policylint_param_defaults", "params", lambda params: dict(sorted(params.items())))
+    add("policylint_report_formats", "formats", lambda formats: sorted(formats))
+    return [contributions[name] for name in sorted(contributions)]
