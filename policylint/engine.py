@@ -63,6 +63,8 @@ class EngineOptions:
     origins: Mapping[str, str] = field(default_factory=dict)
 
 
+_NONE: list[str] = []  # shared "did not fire"; never mutated
+
 #: Rules configuration can never turn off: without them a broken manifest or waiver would pass.
 ALWAYS_ON = ("MAN", "WVR001", "WVR002", "WVR003", "WVR004")
 
@@ -171,7 +173,7 @@ class Engine:
             return PackError(located(policy.file, line, column, f"{key}: {message or exc.message}"))  # type: ignore[union-attr]
 
         try:
-            condition = compiler.condition(policy.when)
+            condition = compiler.predicate(policy.when)
         except ExpressionError as exc:
             raise fail("when", exc) from None
         try:
@@ -182,7 +184,10 @@ class Engine:
             hint = did_you_mean(policy.points_at, [f for f in fields if f not in FACTS])
             raise fail("points_at", None, f"unknown manifest key {policy.points_at!r}{hint}")
         level = severity.get(policy.id, policy.severity)
-        return CompiledRule(policy, lambda ns: [message(ns)] if condition(ns) else [], tuple(policy.points_at.split(".")), level)  # type: ignore[arg-type]
+        def evaluate(ns: Namespace) -> list[str]:
+            return [message(ns)] if condition(ns) else _NONE
+
+        return CompiledRule(policy, evaluate, tuple(policy.points_at.split(".")), level)  # type: ignore[arg-type]
 
     def _rule_table(self, compiled: list[CompiledRule]) -> dict[str, RuleInfo]:
         rules: dict[str, RuleInfo] = {}

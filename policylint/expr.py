@@ -134,6 +134,11 @@ class Compiler:
 
     def condition(self, source: str) -> Callable[[Namespace], bool]:
         """Compile a condition; raises :class:`ExpressionError` with the column of the problem."""
+        evaluate = self.predicate(source)
+        return lambda ns: bool(evaluate(ns))
+
+    def predicate(self, source: str) -> Evaluator:
+        """Like :meth:`condition`, but the result is only truthy or falsy (one call less)."""
         # Newlines become spaces so a long condition may span lines of a TOML multi-line string;
         # leading blanks are kept as columns but stripped for the parser.
         flat = source.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
@@ -157,8 +162,7 @@ class Compiler:
             node = self._compile(tree.body)
         except RecursionError:
             raise ExpressionError("the condition is nested too deeply") from None
-        evaluate = node.evaluate
-        return lambda ns: bool(evaluate(ns))
+        return node.evaluate
 
     def _column(self, node: ast.AST) -> int:
         """ast counts UTF-8 bytes; users count characters."""
@@ -180,8 +184,8 @@ class Compiler:
         if len(parts) == 2:
             a, b = parts
             if isinstance(node.op, ast.And):
-                return _Node(lambda ns: bool(a(ns) and b(ns)), FieldType("bool"))
-            return _Node(lambda ns: bool(a(ns) or b(ns)), FieldType("bool"))
+                return _Node(lambda ns: a(ns) and b(ns), FieldType("bool"))
+            return _Node(lambda ns: a(ns) or b(ns), FieldType("bool"))
         if isinstance(node.op, ast.And):
             return _Node(lambda ns: all(p(ns) for p in parts), FieldType("bool"))
         return _Node(lambda ns: any(p(ns) for p in parts), FieldType("bool"))

@@ -43,17 +43,19 @@ _STATIC_DEFAULTS = {path: spec.default for path, spec in FIELDS.items() if spec.
 
 
 def _flatten(table: dict[str, Any], prefix: str, into: dict[str, Any]) -> None:
+    """``{"a": {"b": 1}}`` -> ``{"a": {...}, "a.b": 1}`` (tables stay, so ``defined(a)`` works)."""
     for key, value in table.items():
         path = prefix + key
         into[path] = value
-        if isinstance(value, dict):
+        if type(value) is dict:  # TOML tables; checked by type, not isinstance: this is a hot loop
             _flatten(value, path + ".", into)
 
 
 def namespace(data: dict[str, Any]) -> dict[str, Any]:
     """Fields and facts of a well-formed manifest (validated by :mod:`policylint.manifest`)."""
     ns: dict[str, Any] = dict(_STATIC_DEFAULTS)
-    _flatten({k: v for k, v in data.items() if k != "waivers"}, "", ns)
+    _flatten(data, "", ns)
+    ns.pop("waivers", None)  # read by the waiver checks, never by policies
     approach = ns["proposal.approach"]
 
     # Defaults that depend on other keys (manifest spec).

@@ -160,7 +160,8 @@ def read(path: str, stdin: Any = None) -> tuple[bytes | None, str | None]:
     try:
         if path == STDIN:
             return stdin.read(), None
-        return Path(path).read_bytes(), None
+        with open(path, "rb") as stream:
+            return stream.read(), None
     except OSError as exc:
         return None, exc.strerror or str(exc)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import functools
 import math
 import types
 import typing
@@ -270,6 +271,12 @@ def did_you_mean(word: str, candidates: typing.Iterable[str]) -> str:
 
     Case is ignored when looking (``fmt001`` suggests ``FMT001``) but kept in the suggestion.
     """
+    return _closest(word, tuple(candidates))
+
+
+@functools.lru_cache(maxsize=1024)
+def _closest(word: str, candidates: tuple[str, ...]) -> str:
+    """Cached: the same typo repeats across the manifests of a monorepo."""
     by_folded: dict[str, str] = {}
     for candidate in candidates:
         by_folded.setdefault(candidate.casefold(), candidate)

@@ -101,10 +101,10 @@ def test_not_utf8_is_man001_and_the_run_goes_on(tmp_path: Path) -> None:
 def test_unreadable_file_is_man001(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from policylint.runner import read
 
-    def refuse(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    def refuse(path: str, mode: str = "r") -> bytes:
+        raise PermissionError(13, "Permission denied", path)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr("builtins.open", refuse)
     assert read(str(tmp_path / "m.toml")) == (None, "Permission denied")
 
 
