@@ -122,6 +122,9 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
 
         only = changed_manifests(changed_since)
     manifest_paths = discover(paths, settings.exclude, settings.root, only)
+    if not manifest_paths:
+        what = "changed since " + changed_since if changed_since is not None else "found"
+        click.echo(f"policylint: warning: no manifests {what}", err=True)
     run = setup(create_host(settings.disable_plugins), options, settings.policy_paths)
     reporter = run.formats.get(output_format)
     if reporter is None:

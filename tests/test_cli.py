@@ -208,3 +208,9 @@ def test_version_imports_neither_pydantic_nor_pluggy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "[]"
+
+
+def test_no_manifest_found_warns_and_passes(tmp_path: Path) -> None:
+    proc = run("check", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert proc.stderr.decode() == "policylint: warning: no manifests found\n"
