@@ -27,18 +27,21 @@ class _GitFailed(Exception):
 
 
 def changed_manifests(ref: str) -> set[str]:
-    """Absolute paths of files added or modified since the merge base of ``ref`` and HEAD."""
+    """Real paths of files added or modified since the merge base of ``ref`` and HEAD."""
     try:
         top = _git("rev-parse", "--show-toplevel").strip()
     except _GitFailed:
         raise UsageError(f"--changed-since: {os.getcwd()} is not inside a git repository") from None
     try:
         _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=top)
-        base = _git("merge-base", ref, "HEAD", cwd=top).strip()
     except _GitFailed:
         raise UsageError(f"--changed-since: unknown git revision {ref!r}") from None
+    try:
+        base = _git("merge-base", ref, "HEAD", cwd=top).strip()
+    except _GitFailed:
+        raise UsageError(f"--changed-since: {ref!r} and HEAD have no merge base (no common history)") from None
     # Against the working tree: commits since the base, staged and unstaged edits alike.
     changed = _git("diff", "--name-only", "-z", "--no-renames", "--diff-filter=AM", base, cwd=top)
     untracked = _git("ls-files", "-z", "--others", "--exclude-standard", cwd=top)
     names = [n for n in (changed + untracked).split("\0") if n]
-    return {os.path.abspath(os.path.join(top, name)) for name in names}
+    return {os.path.realpath(os.path.join(top, name)) for name in names}

@@ -113,7 +113,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
     )
     options = EngineOptions(
         params=settings.params, max_waiver_days=settings.max_waiver_days, today=_parse_today(today),
-        select=settings.select, ignore=settings.ignore, severity=settings.severity, fail_on=settings.fail_on,
+        select=settings.select, extend_select=settings.extend_select, ignore=settings.ignore,
+        severity=settings.severity, fail_on=settings.fail_on,
         origins=settings.origins,
     )
     only: set[str] | None = None
@@ -125,7 +126,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
     if not manifest_paths:
         what = "changed since " + changed_since if changed_since is not None else "found"
         click.echo(f"policylint: warning: no manifests {what}", err=True)
-    run = setup(create_host(settings.disable_plugins), options, settings.policy_paths)
+    run = setup(create_host(settings.disable_plugins, origins=settings.origins), options, settings.policy_paths)
     reporter = run.formats.get(output_format)
     if reporter is None:
         known = sorted(run.formats)
@@ -185,8 +186,9 @@ def plugins(output_format: str, config_path: str | None, disabled_plugins: tuple
 
     from policylint.plugins import create_host, describe
 
-    disabled = (*_settings(config_path).disable_plugins, *disabled_plugins)
-    listing = describe(create_host(disabled))
+    settings = _settings(config_path)
+    disabled = (*settings.disable_plugins, *disabled_plugins)
+    listing = describe(create_host(disabled, origins=settings.origins))
     if output_format == "json":
         click.echo(json.dumps({"plugins": listing, "disabled": sorted(set(disabled))}, indent=2))
         return

@@ -17,12 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from policylint.errors import ConfigError, located
 from policylint.positions import KeyPath, SourceIndex
-from policylint.schema import describe_model, explain
+from policylint.schema import Kind, describe_model, explain
 
 CONFIG_FILE = "policylint.toml"
 PYPROJECT = "pyproject.toml"
 
-RulePattern = Annotated[str, Field(pattern=r"^[A-Z]{1,6}[0-9]{0,3}$")]
+RulePattern = Annotated[str, Field(pattern=r"^[A-Z]{1,6}[0-9]{0,3}$"), Kind("rule-pattern")]
+WaiverDays = Annotated[int, Field(ge=0, le=36_500), Kind("waiver-days")]
 
 
 class ConfigModel(BaseModel):
@@ -35,10 +36,10 @@ class ConfigModel(BaseModel):
     ignore: list[RulePattern] = []
     fail_on: Literal["error", "warning"] = Field(default="error", alias="fail-on")
     severity: dict[str, Literal["error", "warning"]] = {}
-    params: dict[str, float | int] = {}
+    params: dict[str, Any] = {}  # checked against each parameter's declared type once packs load
     policy_paths: list[str] = Field(default=[], alias="policy-paths")
     exclude: list[str] = []
-    max_waiver_days: Annotated[int, Field(ge=0, le=36_500)] = Field(default=180, alias="max-waiver-days")
+    max_waiver_days: WaiverDays = Field(default=180, alias="max-waiver-days")
     disable_plugins: list[str] = Field(default=[], alias="disable-plugins")
 
 
@@ -48,6 +49,7 @@ class Settings:
 
     path: Path | None = None
     select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     fail_on: Literal["error", "warning"] = "error"
     severity: dict[str, str] = field(default_factory=dict)
@@ -102,9 +104,11 @@ def load_config(path: Path) -> Settings:
     except tomli.TOMLDecodeError as exc:
         raise ConfigError(located(str(path), exc.lineno, exc.colno, f"invalid TOML: {exc.msg}")) from None
     prefix: KeyPath = ("tool", "policylint") if path.name == PYPROJECT else ()
-    table = data.get("tool", {}).get("policylint", {}) if prefix else data
+    tool = data.get("tool", {}) if prefix else {}
+    table = (tool.get("policylint", {}) if isinstance(tool, dict) else None) if prefix else data
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.policylint] must be a table")
+        line, column = SourceIndex.from_text(text).locate(("tool", "policylint") if isinstance(tool, dict) else ("tool",))
+        raise ConfigError(located(str(path), line, column, "tool.policylint: expected a table ([tool.policylint])"))
     index = SourceIndex.from_text(text)
 
     def where(key_path: KeyPath) -> str:
@@ -115,10 +119,7 @@ def load_config(path: Path) -> Settings:
         model = ConfigModel.model_validate(table)
     except ValidationError as exc:
         problem = explain(exc, describe_model(ConfigModel))[0]
-        if "should match pattern" in problem.message:
-            problem_message = "expected a rule id or prefix such as DST or DST001"
-        else:
-            problem_message = problem.message
+        problem_message = problem.message
         line, column = index.locate(prefix + (problem.at if problem.at is not None else problem.key_path))
         dotted = ".".join(str(p) for p in (*prefix, *problem.key_path))
         raise ConfigError(located(str(path), line, column, f"{dotted}: {problem_message}")) from None
@@ -126,12 +127,12 @@ def load_config(path: Path) -> Settings:
     origins = {key: where((key,)) for key in ("select", "extend-select", "ignore")}
     origins.update({f"params.{name}": where(("params", name)) for name in model.params})
     origins.update({f"severity.{rule}": where(("severity", rule)) for rule in model.severity})
-    origins.update({f"policy-paths.{p}": where(("policy-paths",)) for p in model.policy_paths})
-    # Every rule runs by default, so extend-select narrows nothing unless select is set.
-    select = None if model.select is None else (*model.select, *model.extend_select)
+    origins.update({f"policy-paths.{path.parent / p}": where(("policy-paths",)) for p in model.policy_paths})
+    origins.update({f"disable-plugins.{name}": where(("disable-plugins",)) for name in model.disable_plugins})
     return Settings(
         path=path,
-        select=select,
+        select=None if model.select is None else tuple(model.select),
+        extend_select=tuple(model.extend_select),
         ignore=tuple(model.ignore),
         fail_on=model.fail_on,
         severity=dict(model.severity),
@@ -178,11 +179,12 @@ def with_flags(
         chosen = _split(select)
         origins["select"] = "--select"
     if extend_select:
-        chosen = None if chosen is None else (*chosen, *_split(extend_select))
         origins["extend-select"] = "--extend-select"
     if ignore:
         origins["ignore"] = "--ignore" if not settings.ignore else f"{origins.get('ignore')} or --ignore"
     values = dict(settings.params)
+    for name in disable_plugins:
+        origins[f"disable-plugins.{name}"] = "--disable-plugin"
     for text in params:
         name, value = parse_param(text)
         values[name] = value
@@ -190,6 +192,7 @@ def with_flags(
     return Settings(
         path=settings.path,
         select=chosen,
+        extend_select=(*settings.extend_select, *_split(extend_select)),
         ignore=(*settings.ignore, *_split(ignore)),
         fail_on=fail_on or settings.fail_on,  # type: ignore[arg-type]
         severity=settings.severity,

@@ -52,8 +52,9 @@ class EngineOptions:
     params: Mapping[str, Any] = field(default_factory=dict)
     max_waiver_days: int = DEFAULT_MAX_WAIVER_DAYS
     today: datetime.date | None = None
-    #: Rule ids or prefixes to run (None: all) and to leave out; ``ignore`` wins.
+    #: Rule ids or prefixes to run (None: all), added to that, and left out; ``ignore`` wins.
     select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     #: Per-rule severity overrides.
     severity: Mapping[str, str] = field(default_factory=dict)
@@ -95,7 +96,7 @@ class Engine:
         compiled = [self._compile(compiler, fields, p, options.severity) for pack in self.packs for p in pack.policies]
         compiled += [self._adopt(check, owner, fields, values, options.severity) for check, owner in checks]
         self.rules = self._rule_table(compiled)
-        self.ignored = self._ignored(options.select, options.ignore)
+        self.ignored = self._ignored(options.select, options.extend_select, options.ignore)
         for rule_id in sorted(options.severity):
             origin = self.origins.get(f"severity.{rule_id}", "severity")
             if rule_id not in self.rules:
@@ -133,13 +134,20 @@ class Engine:
                 values[name] = (value, declared[name])
         return values
 
-    def _ignored(self, select: tuple[str, ...] | None, ignore: tuple[str, ...]) -> frozenset[str]:
-        """Rule ids configuration turns off (ruff's semantics: ids or prefixes; ignore wins)."""
-        for key, patterns in (("select", select or ()), ("ignore", ignore)):
+    def _ignored(
+        self, select: tuple[str, ...] | None, extend_select: tuple[str, ...], ignore: tuple[str, ...]
+    ) -> frozenset[str]:
+        """Rule ids configuration turns off (ruff's semantics: ids or prefixes; ignore wins).
+
+        Every rule runs by default, so ``extend-select`` only widens an explicit ``select``.
+        """
+        for key, patterns in (("select", select or ()), ("extend-select", extend_select), ("ignore", ignore)):
             for pattern in patterns:
                 if not any(rule_id.startswith(pattern) for rule_id in self.rules):
                     origin = self.origins.get(key, f"--{key}")
                     raise ConfigError(f"{origin}: {pattern!r} matches no rule{did_you_mean(pattern, self.rules)}")
+        if select is not None:
+            select = (*select, *extend_select)
         off = set()
         for rule_id in self.rules:
             if rule_id.startswith(ALWAYS_ON):

@@ -67,14 +67,26 @@ class PluginHost:
         return sorted(answers, key=lambda pair: pair[0].name)
 
 
-def create_host(disabled: Iterable[str] = (), *, entry_points: bool = True) -> PluginHost:
-    """Register the built-ins and the installed plugins, minus the disabled ones."""
+def create_host(
+    disabled: Iterable[str] = (), *, entry_points: bool = True, origins: Mapping[str, str] | None = None
+) -> PluginHost:
+    """Register the built-ins and the installed plugins, minus the disabled ones.
+
+    ``origins`` maps ``disable-plugins.<name>`` to where that was asked for, for error messages.
+    """
     from policylint._version import __version__
 
     disabled = set(disabled)
+    origins = origins or {}
+
+    def origin(name: str) -> str:
+        where = origins.get(f"disable-plugins.{name}")
+        return f"{where}: " if where else ""
+
     refused = disabled & ESSENTIAL
     if refused:
-        raise PluginError(f"plugin {sorted(refused)[0]!r} is essential and cannot be disabled")
+        name = sorted(refused)[0]
+        raise PluginError(f"{origin(name)}plugin {name!r} is essential and cannot be disabled")
     manager = pluggy.PluginManager("policylint")
     manager.add_hookspecs(hookspecs)
     host = PluginHost(manager)
@@ -88,7 +100,7 @@ def create_host(disabled: Iterable[str] = (), *, entry_points: bool = True) -> P
     known = {*BUILTIN_PLUGINS, *host.info}
     unknown = sorted(disabled - known - {ep.name for ep in installed})
     if unknown:
-        raise PluginError(f"cannot disable unknown plugin {unknown[0]!r}; installed: {', '.join(sorted(known))}")
+        raise PluginError(f"{origin(unknown[0])}cannot disable unknown plugin {unknown[0]!r}; installed: {', '.join(sorted(known))}")
     try:
         manager.check_pending()
     except pluggy.PluginValidationError as exc:

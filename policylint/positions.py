@@ -1,21 +1,29 @@
 """Source positions for the key paths of a TOML document.
 
 tomli parses TOML but throws away where things were, and findings must point at
-"file:line:col". This module scans the text once more with a small scanner (one
-forward pass) and records where each key path first appears. It assumes tomli has
-already accepted the document, but it never raises: on malformed input it simply
-keeps whatever it managed to index.
+"file:line:col". This module scans the text once more (one forward pass) and records
+where each key path first appears. It assumes tomli has already accepted the document,
+but it never raises: on malformed input it simply keeps whatever it managed to index.
 
-How the scan is fast: compiled regular expressions consume whole tokens (blanks and
-comments, strings of the four kinds, bare keys, scalars) at C speed, and a fast path
-(``_STATEMENT``) takes one whole top-level statement per match -- a `[header]` of bare
-names, or `key = value` whose value is confined to its line, is a multi-line string,
-or is an array holding no table or array. Anything else (quoted or oddly dotted keys,
-inline tables, arrays holding tables or arrays, garbage) is handed to ``_Scanner``, a
-recursive descent over the same tokens, for that one statement. Both give the same
-result as a plain character-by-character reading: see the comments at each
-expression for why every alternative parses in exactly one way. Positions are kept
-as offsets and turned into (line, column) only when asked for.
+The scan is made of compiled regular expressions that consume whole tokens at C speed
+(blanks and comments, the four kinds of strings, keys, scalars) and a little Python
+around them:
+
+- ``_STATEMENT`` takes one whole top-level statement per match: a header of bare or
+  simply quoted names, or `key = value` whose value holds nothing to index (a value
+  confined to its line, a complete multi-line string, an array holding no table or
+  array). That is nearly every line of a manifest.
+- ``_Scanner`` reads whatever else starts a statement (keys with escapes, inline
+  tables, arrays of tables, garbage): arrays and inline tables with one loop over a
+  stack of open brackets, each turn one ``_ARRAY_ITEM`` or ``_TABLE_ITEM`` match.
+
+Both read any text exactly as a character-by-character scanner with these rules
+would: a key is bare or quoted names joined by dots; after `=` comes a value; the
+rest of a top-level line after a statement is skipped; in arrays and inline tables,
+newlines, comments and commas are skipped, a stray character is stepped over (in an
+array it counts as an element); an unclosed string ends at its line end, an unclosed
+multi-line string at the end of the text. Offsets are kept, and turned into
+(line, column) only for the paths asked for.
 """
 
 from __future__ import annotations
@@ -27,13 +35,6 @@ from collections.abc import Mapping
 KeyPath = tuple[str | int, ...]
 Position = tuple[int, int]
 
-_KEY_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-\"'")
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-# Everything a number, boolean, date or time can be made of.
-_SCALAR = re.compile(r"[A-Za-z0-9_+\-.:]+")
-# A date followed by " HH:" is a date-time written with a space instead of "T".
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_SPACE_TIME = re.compile(r" \d{2}:")
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|x([0-9A-Fa-f]{2})|(.))", re.DOTALL)
 _SIMPLE_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "e": "\x1b", '"': '"', "\\": "\\"}
 # Far deeper than any manifest; stops pathological input from exhausting the stack.
@@ -41,53 +42,81 @@ _MAX_DEPTH = 100
 
 # ----------------------------------------------------------------------------- tokens
 #
-# Every expression below either always matches on its first (greedy) try, or its
-# alternatives start with disjoint characters and each repetition is closed by a
-# look-ahead, so it parses its input in exactly one way and fails in linear time.
+# Each expression either matches on its first (greedy) try whatever follows -- it
+# ends in optional parts -- or, where a failure makes the engine backtrack, its
+# alternatives start with different characters and every repetition is closed by a
+# look-ahead, so that there is exactly one reading: no shorter or different reading
+# can match instead, and a failure takes linear time.
 
 # Spaces, tabs and CRs: the blanks allowed inside a line.
 _BLANKS = re.compile(r"[ \t\r]*")
 # Blanks, line ends and comments (a comment runs to, not through, its line end).
 _SKIP_RE = r"[ \t\r\n]*(?:#[^\n]*[ \t\r\n]*)*"
 _SKIP = re.compile(_SKIP_RE)
-# One-line strings from the opening quote: the raw body in group 1, the closing quote
-# if there is one before the line ends. In a basic string a backslash takes the next
-# character with it unless that is a line end (or there is none).
+
+_BARE = r"[A-Za-z0-9_-]+"
+_BARE_KEY = re.compile(_BARE)
+# One-line strings from the opening quote: the raw body in group 1, then the closing
+# quote if there is one before the line ends. In a basic string a backslash takes the
+# next character with it, unless that is a line end or there is none.
 _BASIC = re.compile(r'"([^"\\\n]*(?:\\[^\n]?[^"\\\n]*)*)"?')
 _LITERAL = re.compile(r"'([^'\n]*)'?")
 # Complete multi-line strings, with up to two quotes glued to the closing delimiter. A
-# basic one ends at the first `\"\"\"` not taken by a backslash (which takes any one
-# character, line ends included); a literal one at the first `'''`. No match means
-# the string is never closed.
+# basic one ends at the first `"""` not taken by a backslash (which takes any one
+# character, line ends included); a literal one at the first `'''`.
 _ML_BASIC_RE = r'"""[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*"""(?:""?)?'
 _ML_LITERAL_RE = r"'''[\s\S]*?'''(?:''?)?"
-_ML_BASIC = re.compile(_ML_BASIC_RE)
-_ML_LITERAL = re.compile(_ML_LITERAL_RE)
+# A scalar or string value, to its end; the first alternative that matches is the
+# reading. A multi-line string never closed runs to the end of the text. A scalar is
+# made of everything a number, boolean, date or time can be made of; a date followed
+# by " HH:" is a date-time written with a space instead of "T".
+_SCALAR_RE = r"[A-Za-z0-9_+\-.:]+"
+_VALUE_RE = (
+    _ML_BASIC_RE
+    + r'|"""[\s\S]*|"[^"\\\n]*(?:\\[^\n]?[^"\\\n]*)*"?|'
+    + _ML_LITERAL_RE
+    + r"|'''[\s\S]*|'[^'\n]*'?"
+    + rf"|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}} (?=\d{{2}}:){_SCALAR_RE}"
+    + rf"|{_SCALAR_RE}"
+)
+_VALUE = re.compile(_VALUE_RE)
 
-_BARE = r"[A-Za-z0-9_-]+"
-# Dotted bare names; the look-ahead refuses a shorter reading (a name cut short, or a
-# dot left over), so a key that goes on with a quoted name does not match at all.
-_BARE_NAMES = rf"{_BARE}(?:[ \t\r]*\.[ \t\r]*{_BARE})*(?![ \t\r]*\.|[A-Za-z0-9_-])"
-# An array that holds no table, no array and no multi-line string, and is closed: blanks,
-# commas, comments, complete one-line strings and scalars. Nothing in it is indexed.
+# In an array, after blanks, line ends, comments and commas: group 1, the closing
+# bracket; 2, an opening one; 3, a value (read). None: the end, or a stray character.
+_ARRAY_SKIP_RE = r"[ \t\r\n,]*(?:#[^\n]*[ \t\r\n,]*)*"
+_ARRAY_SKIP = re.compile(_ARRAY_SKIP_RE)
+_ARRAY_ITEM = re.compile(_ARRAY_SKIP_RE + rf"(?:(\])|([\[{{])|(?:{_VALUE_RE})())?")
+# In an inline table, after blanks, line ends, comments and stray characters (commas
+# among them): group 1, the closing brace; 2, a bare key, then 3, a dot after it, or
+# 4, `=`, then 5, an opening bracket, or 6, a value (read); 7, a quoted key. None: the end.
+_TABLE_SKIP_RE = r"""[^}A-Za-z0-9_\-"'#]*(?:#[^\n]*[^}A-Za-z0-9_\-"'#]*)*"""
+_TABLE_ITEM = re.compile(
+    _TABLE_SKIP_RE
+    + rf"""(?:(\}})|({_BARE})[ \t\r]*(?:(\.)|(=)[ \t\r]*(?:([\[{{])|(?:{_VALUE_RE})())?)?|(["']))?"""
+)
+
+# A key of bare and simply quoted names (no escapes), dotted. The look-ahead refuses a
+# shorter reading (a bare name cut short, or names left over), so that a key going on
+# in any other way (a name with escapes, say) does not match at all.
+_NAME_RE = rf"""{_BARE}|"[^"\\\n]*"|'[^'\n]*'"""
+_NAMES_RE = rf"(?:{_NAME_RE})(?:[ \t\r]*\.[ \t\r]*(?:{_NAME_RE}))*(?![ \t\r]*\.|[A-Za-z0-9_-])"
+_NAME = re.compile(rf"""({_BARE})|"([^"\\\n]*)"|'([^'\n]*)'""")
+_NOT_NAME = re.compile(r"[ \t\r]+")
+# An array holding no table, no array and no multi-line string, and closed: nothing in
+# it is indexed.
 _FLAT_ARRAY_RE = (
     r"\[(?:"
     r"[ \t\r\n,]+(?![ \t\r\n,])"
     r"|#[^\n]*(?![^\n])"
     r'|"(?!"")[^"\\\n]*(?:\\[^\n][^"\\\n]*)*"'
     r"|'(?!'')[^'\n]*'"
-    r"|[A-Za-z0-9_+\-.:]+(?![A-Za-z0-9_+\-.:])"
+    rf"|{_SCALAR_RE}(?![A-Za-z0-9_+\-.:])"
     r")*\]"
 )
-# One top-level statement and the blank lines and comments after it, so that a match
-# starts where its statement does. Group 1 or 2: the bare or dotted key of `key = value`
-# whose value leaves nothing to index -- a value confined to its line (skipping the rest
-# of the line skips it), a complete multi-line string or a flat array (then the rest of
-# the line it ends on is skipped) -- or of a key with no `=` at all. Group 3 or 4: the
-# bare names of a `[table]` or `[[array]]` header. Group 5: a line that starts with
-# neither a key nor `[`, skipped. When none applies (or at the end), the empty group 6
-# matches where the statement starts, and ``_Scanner`` reads it.
-_KEYVAL_RE = (
+# After a key: `= value` where the value holds nothing to index -- one confined to its
+# line (skipping the rest of the line skips it), a complete multi-line string, a flat
+# array -- or no `=` at all.
+_PLAIN_VALUE_RE = (
     r"[ \t\r]*(?:=[ \t\r]*(?:(?![\[{ \t\r]|" + '"""' + r"|''')|"
     + _ML_BASIC_RE
     + "|"
@@ -96,16 +125,24 @@ _KEYVAL_RE = (
     + _FLAT_ARRAY_RE
     + r")|(?![.= \t\rA-Za-z0-9_-]))"
 )
+# One top-level statement: a match starts where its statement does. Group 1 or 2: the
+# bare name, or the names (dotted or quoted), of a key with a plain value or none; 3 or 4: a `[table]`
+# header of a bare name or of names; 5: an `[[array]]` header; 6: a line starting
+# with neither a key nor `[`. With any of these, the rest of the (last) line and the
+# blank lines and comments after it. Group 7: a key whose value is an array or an
+# inline table, up to its bracket. Else the empty group 8 matches: the end of the
+# text, or a statement for ``_Scanner``.
 _STATEMENT = re.compile(
-    rf"(?:({_BARE}){_KEYVAL_RE}"
-    rf"|({_BARE}(?:[ \t\r]*\.[ \t\r]*{_BARE})+){_KEYVAL_RE}"
-    rf"|\[[ \t\r]*({_BARE_NAMES})"
-    rf"|\[\[[ \t\r]*({_BARE_NAMES})"
+    rf"(?:({_BARE}){_PLAIN_VALUE_RE}"
+    rf"|(?=[\"']|{_BARE}[ \t\r]*\.)({_NAMES_RE}){_PLAIN_VALUE_RE}"
+    rf"|\[[ \t\r]*({_BARE})(?![ \t\r]*\.|[A-Za-z0-9_-])"
+    rf"|\[[ \t\r]*({_NAMES_RE})"
+    rf"|\[\[[ \t\r]*({_NAMES_RE})"
     r"""|([^\[A-Za-z0-9_\-"']))[^\n]*"""
     + _SKIP_RE
+    + rf"|({_NAMES_RE})[ \t\r]*=[ \t\r]*(?=[\[{{])"
     + r"|()"
 )
-_NOT_NAME = re.compile(r"[ \t\r]+")
 _NEWLINE = re.compile(r"\n")
 
 
@@ -131,6 +168,15 @@ def _as_path(path: KeyPath | str) -> KeyPath:
     return tuple(path)
 
 
+def _names(key: str) -> list[str]:
+    """The names of a key that ``_NAMES_RE`` matched."""
+    if '"' in key or "'" in key:
+        return [bare or basic or literal for bare, basic, literal in _NAME.findall(key)]
+    if " " in key or "\t" in key or "\r" in key:
+        key = _NOT_NAME.sub("", key)
+    return key.split(".")
+
+
 def _scan(src: str) -> dict[KeyPath, int]:
     """Key path -> offset of its first appearance in ``src``."""
     positions: dict[KeyPath, int] = {}
@@ -144,14 +190,14 @@ def _scan(src: str) -> dict[KeyPath, int]:
 def _run(src: str, positions: dict[KeyPath, int]) -> None:
     """Top level: one ``_STATEMENT`` match per statement; the scanner for the rest.
 
-    After each statement the rest of its (last) line is skipped: only blanks or a
+    After a statement the rest of its (last) line is skipped: only blanks or a
     comment may follow it, and garbage is skipped too.
     """
     end = len(src)
     finditer = _STATEMENT.finditer
     record = positions.setdefault
     aot: dict[KeyPath, int] = {}  # [[array]] path -> elements so far
-    scanner: _Scanner | None = None
+    scanner: _Scanner | None = None  # made when first needed
     table: KeyPath = ()
     pos = _SKIP.match(src).end()
     while True:
@@ -160,11 +206,10 @@ def _run(src: str, positions: dict[KeyPath, int]) -> None:
             if kind == 1:  # key = value
                 record(table + (match[1],), match.start())
             elif kind == 3:  # [table]
-                names = match[3]
-                if "." in names or aot:
-                    table = _header(positions, aot, _names(names), match.start(), False)
+                if aot:
+                    table = _header(positions, aot, [match[3]], match.start(), False)
                 else:
-                    table = (names,)
+                    table = (match[3],)
                     record(table, match.start())
             elif kind == 2:  # dotted.key = value: every prefix sits at its start
                 start = match.start()
@@ -172,34 +217,38 @@ def _run(src: str, positions: dict[KeyPath, int]) -> None:
                 for name in _names(match[2]):
                     path += (name,)
                     record(path, start)
-            elif kind == 4:  # [[array]]
-                table = _header(positions, aot, _names(match[4]), match.start(), True)
-            elif kind == 6:  # the end, or a statement for the scanner
+            elif kind == 4:  # [table.sub]
+                table = _header(positions, aot, _names(match[4]), match.start(), False)
+            elif kind == 5:  # [[array]]
+                table = _header(positions, aot, _names(match[5]), match.start(), True)
+            elif kind != 6:  # not a line of garbage: a statement to read further
                 break
         else:  # pragma: no cover - the empty alternative matches at the end
             return
         pos = match.end()
-        if pos >= end:
-            return
         if scanner is None:
+            if pos >= end:
+                return
             scanner = _Scanner(src, positions)
-        if src[pos] == "[":
+        if kind == 7:  # key = [ or key = {
+            start = match.start()
+            path = table
+            for name in _names(match[7]):
+                path += (name,)
+                record(path, start)
+            pos = scanner.brackets(pos, path, 0)
+        elif pos >= end:
+            return
+        elif src[pos] == "[":
             start, is_array = pos, src.startswith("[[", pos)
             pos, names = scanner.key(pos + (2 if is_array else 1))
             table = _header(positions, aot, names, start, is_array)
         else:  # a key: `_STATEMENT` takes every other line
-            pos = scanner.keyval(pos, table, 0)
+            pos = scanner.keyval(pos, table)
         pos = src.find("\n", pos)
         if pos < 0:
             return
         pos = _SKIP.match(src, pos).end()
-
-
-def _names(dotted: str) -> list[str]:
-    """The names of a run of dotted bare names, blanks around the dots dropped."""
-    if " " in dotted or "\t" in dotted or "\r" in dotted:
-        dotted = _NOT_NAME.sub("", dotted)
-    return dotted.split(".")
 
 
 def _header(
@@ -225,8 +274,9 @@ def _header(
 class _Scanner:
     """Reads the statements the fast path leaves, filling ``positions`` with offsets.
 
-    Methods take the offset to read at and return the offset after what they read;
-    every loop either consumes at least one character or returns, so the scan
+    Methods take the offset to read at and return the offset after what they read.
+    Arrays and inline tables are read by one loop over a stack of open brackets; every
+    turn of it consumes at least one character or closes a bracket, so the scan
     terminates on any input.
     """
 
@@ -258,90 +308,122 @@ class _Scanner:
                 return pos, names
             pos += 1
 
-    def keyval(self, pos: int, table: KeyPath, depth: int) -> int:
-        """Read `a.b = value`; every prefix of the dotted key sits at its start."""
-        start = pos
+    def key_eq(self, pos: int, table: KeyPath) -> tuple[int, KeyPath | None]:
+        """Read `a.b =`, recording every prefix of the key at its start.
+
+        Return the offset after the blanks that follow, and the key's full path -- or
+        None when no `=` follows, when there is no value to read.
+        """
+        src = self.src
         record = self.positions.setdefault
+        start = pos
         pos, names = self.key(pos)
         path = table
         for name in names:
             path += (name,)
             record(path, start)
-        src = self.src
         pos = _BLANKS.match(src, pos).end()
-        if src.startswith("=", pos):
-            pos = self.value(_BLANKS.match(src, pos + 1).end(), path, depth)
-        return pos
+        if not src.startswith("=", pos):
+            return pos, None
+        return _BLANKS.match(src, pos + 1).end(), path
 
-    def value(self, pos: int, path: KeyPath, depth: int) -> int:
-        """Skip one value, indexing the keys of any inline tables inside it."""
-        if depth > _MAX_DEPTH:
+    def keyval(self, pos: int, table: KeyPath) -> int:
+        """Read a top-level `a.b = value`; every prefix of the key sits at its start."""
+        pos, path = self.key_eq(pos, table)
+        if path is None:
             return pos
-        src = self.src
-        char = src[pos : pos + 1]
-        if char == "{":
-            return self.inline_table(pos, path, depth)
-        if char == "[":
-            return self.array(pos, path, depth)
-        if char == '"':
-            if src.startswith('"""', pos):
-                match = _ML_BASIC.match(src, pos)
-                return match.end() if match else len(src)
-            return _BASIC.match(src, pos).end()
-        if char == "'":
-            if src.startswith("'''", pos):
-                match = _ML_LITERAL.match(src, pos)
-                return match.end() if match else len(src)
-            return _LITERAL.match(src, pos).end()
-        match = _SCALAR.match(src, pos)
-        if match:
-            pos = match.end()
-            if _DATE.fullmatch(match.group()) and _SPACE_TIME.match(src, pos):
-                time = _SCALAR.match(src, pos + 1)
-                if time:
-                    pos = time.end()
-        return pos
+        if self.src.startswith(("{", "["), pos):
+            return self.brackets(pos, path, 0)
+        match = _VALUE.match(self.src, pos)
+        return match.end() if match else pos
 
-    def inline_table(self, pos: int, path: KeyPath, depth: int) -> int:
-        """`{ k = v, ... }`; TOML 1.1 allows newlines, comments and a trailing comma."""
-        src = self.src
-        skip = _SKIP.match
-        pos += 1
-        while True:
-            pos = skip(src, pos).end()
-            char = src[pos : pos + 1]
-            if not char:
-                return pos
-            if char == "}":
-                return pos + 1
-            if char in _KEY_START:
-                pos = self.keyval(pos, path, depth + 1)
-            else:  # the comma, or a stray character
-                pos += 1
+    def brackets(self, pos: int, path: KeyPath, depth: int) -> int:
+        """Read the array or inline table at ``pos`` (the value of ``path``) to its end.
 
-    def array(self, pos: int, path: KeyPath, depth: int) -> int:
-        """`[ v, ... ]`; elements that are tables or arrays are indexed at their bracket."""
+        Inline tables hold `k = v` pairs (TOML 1.1 allows newlines, comments and a
+        trailing comma in them); array elements that are tables or arrays are indexed
+        at their bracket. A frame of the stack is [is_array, path, depth, next index];
+        the values in a frame are one level deeper than the frame.
+        """
         src = self.src
-        skip = _SKIP.match
+        end = len(src)
         record = self.positions.setdefault
+        array_item = _ARRAY_ITEM.match
+        table_item = _TABLE_ITEM.match
+        value = _VALUE.match
+        frame = [src[pos] == "[", path, depth, 0]
+        stack = [frame]
         pos += 1
-        index = 0
         while True:
-            pos = skip(src, pos).end()
-            char = src[pos : pos + 1]
-            if not char:
+            is_array, path, depth, index = frame
+            depth += 1  # the depth of the values in this frame
+            if is_array:
+                if depth > _MAX_DEPTH:  # too deep to read a value: step over each
+                    pos = _ARRAY_SKIP.match(src, pos).end()
+                    if pos >= end:
+                        return pos
+                    char = src[pos]
+                    pos += 1
+                    if char != "]":
+                        if char in "{[":
+                            record(path + (index,), pos - 1)
+                        frame[3] = index + 1
+                        continue
+                else:
+                    match = array_item(src, pos)
+                    kind = match.lastindex
+                    pos = match.end()
+                    if kind == 2:  # a table or an array: open it
+                        element = path + (index,)
+                        record(element, pos - 1)
+                        frame[3] = index + 1
+                        frame = [src[pos - 1] == "[", element, depth, 0]
+                        stack.append(frame)
+                        continue
+                    if kind != 1:  # a value (already read), or a stray character
+                        if kind is None:
+                            if pos >= end:
+                                return pos
+                            pos += 1
+                        frame[3] = index + 1
+                        continue
+            else:
+                match = table_item(src, pos)
+                kind = match.lastindex
+                if kind is None:  # the end: the skip stops only at `}`, a key or the end
+                    return match.end()
+                if kind > 1:  # a key
+                    if kind == 6 and depth <= _MAX_DEPTH:  # k = scalar or string, all read
+                        record(path + (match[2],), match.start(2))
+                        pos = match.end()
+                        continue
+                    if kind == 5 and depth <= _MAX_DEPTH:  # k = { or k = [
+                        element = path + (match[2],)
+                        record(element, match.start(2))
+                        pos = match.end()
+                        frame = [src[pos - 1] == "[", element, depth, 0]
+                        stack.append(frame)
+                        continue
+                    # A dotted or quoted key, no value, or too deep: read it in steps.
+                    pos, element = self.key_eq(match.start(kind if kind == 7 else 2), path)
+                    if element is None or depth > _MAX_DEPTH:
+                        continue
+                    char = src[pos : pos + 1]
+                    if char == "{" or char == "[":
+                        frame = [char == "[", element, depth, 0]
+                        stack.append(frame)
+                        pos += 1
+                    else:
+                        found = value(src, pos)
+                        if found:
+                            pos = found.end()
+                    continue
+                pos = match.end()
+            # kind 1: the closing bracket
+            stack.pop()
+            if not stack:
                 return pos
-            if char == "]":
-                return pos + 1
-            if char == ",":
-                pos += 1
-                continue
-            element = path + (index,)
-            if char in "{[":
-                record(element, pos)
-            after = self.value(pos, element, depth + 1)
-            pos = after if after != pos else pos + 1  # not a value: step over it
-            index += 1
+            frame = stack[-1]
 
 
 class SourceIndex:
@@ -351,7 +433,7 @@ class SourceIndex:
     a column. Integers in a path index arrays of tables and inline tables in arrays.
     """
 
-    __slots__ = ("_positions", "_offsets", "_text", "_line_starts")
+    __slots__ = ("_line_starts", "_offsets", "_positions", "_text")
 
     def __init__(self, positions: Mapping[KeyPath, Position] | None = None) -> None:
         self._positions: dict[KeyPath, Position] = dict(positions or {})
@@ -362,8 +444,7 @@ class SourceIndex:
     @classmethod
     def from_text(cls, text: str) -> SourceIndex:
         """Index ``text``; never raises, so a position lookup can't mask a finding."""
-        if text.startswith("\ufeff"):
-            text = text[1:]
+        text = text.removeprefix("\ufeff")
         index = cls.__new__(cls)
         index._positions = {}
         index._offsets = _scan(text)

@@ -12,7 +12,7 @@ from typing import Any
 
 from policylint.checks import Check
 from policylint.engine import Engine, EngineOptions
-from policylint.errors import PackError, UsageError
+from policylint.errors import ConfigError, PackError, UsageError
 from policylint.expr import Function
 from policylint.findings import ManifestResult
 from policylint.manifest import ext_model_check, unreadable
@@ -80,6 +80,10 @@ def setup(host: PluginHost, options: EngineOptions, policy_paths: Sequence[Path]
     """Collect every hook's answers and compile the packs (exit 2 on any problem)."""
     from policylint.expr import BUILTIN_FUNCTIONS, PRESENCE_FUNCTIONS
 
+    for path in policy_paths:
+        if not (path / "pack.toml").is_file():
+            where = options.origins.get(f"policy-paths.{path}", "policy-paths")
+            raise ConfigError(f"{where}: {path} is not a policy pack (no pack.toml in it)")
     pack_dirs = [path for _, paths in host.collect("policylint_policy_packs", as_paths) for path in paths]
     packs = [load_pack(path) for path in [*pack_dirs, *policy_paths]]
     checks = [(check, info.describe()) for info, answer in host.collect("policylint_checks", _checks) for check in answer]
@@ -128,8 +132,8 @@ def discover(
             folders[:] = sorted(f for f in folders if not _skipped(folder, f))
             if MANIFEST_NAME in files:
                 found.add(_display(os.path.join(folder, MANIFEST_NAME)))
-    if only is not None:
-        found = {p for p in found if p == STDIN or os.path.abspath(p) in only}
+    if only is not None:  # real paths on both sides: a path given through a symlink still matches
+        found = {p for p in found if p == STDIN or os.path.realpath(p) in only}
     if exclude:
         base = os.path.abspath(root or ".")
         found = {p for p in found if p == STDIN or not _excluded(os.path.relpath(os.path.abspath(p), base), exclude)}

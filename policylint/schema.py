@@ -79,6 +79,8 @@ _EXPECTATIONS = {
     "text": "a non-blank string",
     "date": "a TOML local date such as 2027-03-31",
     "integer": "an integer",
+    "rule-pattern": "a rule id or prefix such as DST or DST001",
+    "waiver-days": "a whole number of days from 0 to 36500",
     "any": "a value",
 }
 

@@ -115,7 +115,7 @@ def test_unreadable_file_is_man001(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         (["--format", "jsn"], "policylint: error: unknown format 'jsn' (did you mean 'json'?); choose from json, text\n"),
         (["-", "-"], "policylint: error: `-` (standard input) may be given only once\n"),
         (["--disable-plugin", "policylint.reports.text"],
-         "policylint: error: plugin 'policylint.reports.text' is essential and cannot be disabled\n"),
+         "policylint: error: --disable-plugin: plugin 'policylint.reports.text' is essential and cannot be disabled\n"),
     ],
 )
 def test_usage_errors_exit_2_without_traceback(tmp_path: Path, args: list[str], message: str) -> None:

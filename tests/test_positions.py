@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -762,3 +763,336 @@ def test_hypothesis_written_documents_are_fully_indexed() -> None:
             assert_points_at(text, path, pos)
 
     check()
+
+
+# ------------------------------------------------- the fast path and where it stops
+
+
+def test_array_lookalikes_that_hold_tables_or_hide_lines() -> None:
+    idx = index(
+        "a = [1, # ]\n"  # 1: the `]` is in a comment
+        "  {x = 1}]\n"  # 2
+        'b = [""""]"\n'  # 3: a multi-line string opens at `"""` and holds `"]"`
+        "[fake]\n"  # 4
+        '"""]\n'  # 5
+        "c = ['''']'\n"  # 6: same for a literal one
+        "[fake2]\n"  # 7
+        "''', {y = 2}]\n"  # 8
+        "d = [\"]\", \"#\", 'x]', {z = 3}]\n"  # 9
+    )
+    assert idx.position(("a",)) == (1, 1)
+    assert idx.position(("a", 0)) is None
+    assert idx.position(("a", 1)) == (2, 3)
+    assert idx.position(("a", 1, "x")) == (2, 4)
+    assert idx.position(("b",)) == (3, 1)
+    assert idx.position(("c",)) == (6, 1)
+    # line 8: '''(1-3) ,(4) ' '(5) {(6) y(7)
+    assert idx.position(("c", 1)) == (8, 6)
+    assert idx.position(("c", 1, "y")) == (8, 7)
+    # line 9: d(1) ' ' =(3) ' ' [(5) "]"(6-8) ,(9) ' ' "#"(11-13) ,(14) ' ' 'x]'(16-19) ,(20) ' ' {(22) z(23)
+    assert idx.position(("d", 3)) == (9, 22)
+    assert idx.position(("d", 3, "z")) == (9, 23)
+    for fake in ("fake", "fake2"):
+        assert idx.position((fake,)) is None
+
+
+def test_dotted_and_quoted_keys_of_arrays_and_inline_tables() -> None:
+    idx = index(
+        "'q'.b.\"c\" = { d = 1 }\n"  # 1
+        "a . b = [ {c = 1} ]\n"  # 2
+    )
+    assert idx.position(("q",)) == (1, 1)
+    assert idx.position(("q", "b")) == (1, 1)
+    assert idx.position(("q", "b", "c")) == (1, 1)
+    # line 1: 'q'(1-3) .(4) b(5) .(6) "c"(7-9) ' ' =(11) ' ' {(13) ' ' d(15)
+    assert idx.position(("q", "b", "c", "d")) == (1, 15)
+    assert idx.position(("a", "b")) == (2, 1)
+    # line 2: a(1) ' ' .(3) ' ' b(5) ' ' =(7) ' ' [(9) ' ' {(11) c(12)
+    assert idx.position(("a", "b", 0)) == (2, 11)
+    assert idx.position(("a", "b", 0, "c")) == (2, 12)
+
+
+def test_quoted_header_names_and_keys() -> None:
+    idx = index(
+        '["01-a.toml"]\n'  # 1
+        'rules = ["R1"]\n'  # 2
+        "['lit' . \"q\" . bare]\n"  # 3
+        "\"k.1\".'k 2' = 1\n"  # 4
+        "[\"01-a.toml\".\"\"]\n"  # 5: an empty name
+    )
+    assert idx.position(("01-a.toml",)) == (1, 1)
+    assert idx.position(("01-a.toml", "rules")) == (2, 1)
+    assert idx.position(("lit",)) == (3, 1)
+    assert idx.position(("lit", "q", "bare")) == (3, 1)
+    assert idx.position(("lit", "q", "bare", "k.1")) == (4, 1)
+    assert idx.position(("lit", "q", "bare", "k.1", "k 2")) == (4, 1)
+    assert idx.position(("01-a.toml", "")) == (5, 1)
+
+
+def test_positions_far_into_a_long_document() -> None:
+    lines = [f"k{i} = {i}" for i in range(2000)] + ["[t]", "  x = 1", "y = 2"]
+    for newline in ("\n", "\r\n"):
+        text = newline.join(lines)  # no line end after the last line
+        idx = index(text)
+        assert idx.position(("k0",)) == (1, 1)
+        assert idx.position(("k1999",)) == (2000, 1)
+        assert idx.position(("t",)) == (2001, 1)
+        assert idx.position(("t", "x")) == (2002, 3)
+        assert idx.position(("t", "y")) == (2003, 1)
+        assert idx.position(("t", "y")) == (2003, 1)  # asked twice
+        assert idx.locate(("t", "y", "z")) == (2003, 1)
+
+
+def test_an_index_built_from_positions() -> None:
+    idx = SourceIndex({("a",): (3, 4), ("a", "b"): (5, 6)})
+    assert idx.position("a.b") == (5, 6)
+    assert idx.position(("c",)) is None
+    assert idx.locate(("a", "x")) == (3, 4)
+    assert SourceIndex().locate("a") == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a = [1," + " " * 20000 + "{x=1}]",
+        "a = [" + "#" * 20000 + "\n{]",
+        "a = [" + "1 " * 20000 + "{",
+        "a = [" + '"x", ' * 5000 + "{",
+        'a = ["' + "\\\\" * 10000 + "\\\n{x=1}]",
+        'a = """' + 'x\\"' * 10000,
+        'a = """' + '""x' * 10000,
+        "a = '''" + "''x" * 10000,
+        "a" + " . a" * 2000 + ' . "',
+        "[" + "a ." * 2000 + '"',
+        "a" + " " * 20000 + ".",
+        "a = {" + ",=." * 10000 + "}",
+        "a = " + "[" * 120 + "x" * 20000,
+        "a = [" + "1979-05-27 07:32:00, " * 2000 + "{",
+    ],
+    ids=lambda text: repr(text[:12]),
+)
+def test_adversarial_input_is_read_in_linear_time(text: str) -> None:
+    """Nothing backtracks out of control: each takes milliseconds, not minutes."""
+    start = time.perf_counter()
+    SourceIndex.from_text(text)
+    assert time.perf_counter() - start < 2.0
+
+
+# ------------------------------------------- the same reading as a per-character scanner
+
+
+_REFERENCE_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "e": "\x1b", '"': '"', "\\": "\\"}
+
+
+class _ReferenceScanner:
+    """The rules of the index, one character at a time: slow, but plain to check.
+
+    ``SourceIndex.from_text`` must give exactly the positions this gives, for any text.
+    """
+
+    _KEY_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-\"'")
+    _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+    _SCALAR = re.compile(r"[A-Za-z0-9_+\-.:]+")
+    _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+    _SPACE_TIME = re.compile(r" \d{2}:")
+    _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|x([0-9A-Fa-f]{2})|(.))", re.DOTALL)
+
+    def __init__(self, text: str) -> None:
+        self.src = text.removeprefix("\ufeff")
+        self.pos = 0
+        self.positions: dict[KeyPath, tuple[int, int]] = {}
+        self.aot: dict[KeyPath, int] = {}
+
+    def run(self) -> dict[KeyPath, tuple[int, int]]:
+        table: KeyPath = ()
+        while True:
+            self.skip(newlines=True)
+            if self.pos >= len(self.src):
+                return self.positions
+            char = self.src[self.pos]
+            if char == "[":
+                table = self.header()
+            elif char in self._KEY_START:
+                self.keyval(table, 0)
+            end = self.src.find("\n", self.pos)
+            self.pos = len(self.src) if end < 0 else end
+
+    def record(self, path: KeyPath, offset: int) -> None:
+        if path not in self.positions:
+            line_start = self.src.rfind("\n", 0, offset) + 1
+            self.positions[path] = (self.src.count("\n", 0, offset) + 1, offset - line_start + 1)
+
+    def header(self) -> KeyPath:
+        start = self.pos
+        is_array = self.src.startswith("[[", start)
+        self.pos += 2 if is_array else 1
+        names = self.key()
+        path: KeyPath = ()
+        for i, name in enumerate(names):
+            path += (name,)
+            if is_array and i == len(names) - 1:
+                count = self.aot.get(path, 0)
+                self.aot[path] = count + 1
+                self.record(path, start)
+                path += (count,)
+            elif path in self.aot:
+                path += (self.aot[path] - 1,)
+            self.record(path, start)
+        return path
+
+    def keyval(self, table: KeyPath, depth: int) -> None:
+        start, path = self.pos, table
+        for name in self.key():
+            path += (name,)
+            self.record(path, start)
+        self.skip()
+        if self.src.startswith("=", self.pos):
+            self.pos += 1
+            self.skip()
+            self.value(path, depth)
+
+    def key(self) -> list[str]:
+        names: list[str] = []
+        while True:
+            self.skip()
+            char = self.src[self.pos : self.pos + 1]
+            if char in ('"', "'"):
+                raw = self.string()
+                names.append(self._ESCAPE.sub(self.unescape, raw) if char == '"' else raw)
+            else:
+                match = self._BARE_KEY.match(self.src, self.pos)
+                if not match:
+                    return names
+                names.append(match.group())
+                self.pos = match.end()
+            self.skip()
+            if not self.src.startswith(".", self.pos):
+                return names
+            self.pos += 1
+
+    def unescape(self, match: re.Match[str]) -> str:
+        digits = match.group(1) or match.group(2) or match.group(3)
+        if digits:
+            return chr(int(digits, 16)) if int(digits, 16) <= 0x10FFFF else match.group(0)
+        return _REFERENCE_ESCAPES.get(match.group(4), match.group(0))
+
+    def value(self, path: KeyPath, depth: int) -> None:
+        if depth > 100:
+            return
+        src, start = self.src, self.pos
+        char = src[start : start + 1]
+        if char in ("{", "["):
+            self.brackets(path, depth, char == "[")
+        elif src.startswith(('"""', "'''"), start):
+            quote, end = char, start + 3
+            while end < len(src) and not src.startswith(quote * 3, end):
+                end += 2 if quote == '"' and src[end] == "\\" else 1
+            if end >= len(src):
+                self.pos = len(src)
+                return
+            end += 3
+            for _ in range(2):
+                end += src.startswith(quote, end)
+            self.pos = end
+        elif char in ('"', "'"):
+            self.string()
+        elif match := self._SCALAR.match(src, start):
+            self.pos = match.end()
+            if self._DATE.fullmatch(match.group()) and self._SPACE_TIME.match(src, self.pos):
+                time_match = self._SCALAR.match(src, self.pos + 1)
+                self.pos = time_match.end() if time_match else self.pos
+
+    def brackets(self, path: KeyPath, depth: int, is_array: bool) -> None:
+        self.pos += 1
+        index = 0
+        while True:
+            self.skip(newlines=True)
+            if self.pos >= len(self.src):
+                return
+            char = self.src[self.pos]
+            if char == ("]" if is_array else "}"):
+                self.pos += 1
+                return
+            if not is_array:
+                if char in self._KEY_START:
+                    self.keyval(path, depth + 1)
+                else:
+                    self.pos += 1
+            elif char == ",":
+                self.pos += 1
+            else:
+                if char in "{[":
+                    self.record(path + (index,), self.pos)
+                before = self.pos
+                self.value(path + (index,), depth + 1)
+                self.pos += self.pos == before
+                index += 1
+
+    def string(self) -> str:
+        src, quote = self.src, self.src[self.pos]
+        start = end = self.pos + 1
+        while end < len(src) and src[end] not in (quote, "\n"):
+            escaped = quote == '"' and src[end] == "\\" and src[end + 1 : end + 2] not in ("", "\n")
+            end += 2 if escaped else 1
+        self.pos = end + 1 if src[end : end + 1] == quote else end
+        return src[start:end]
+
+    def skip(self, newlines: bool = False) -> None:
+        src = self.src
+        while self.pos < len(src):
+            char = src[self.pos]
+            if char in " \t\r" or (newlines and char == "\n"):
+                self.pos += 1
+            elif newlines and char == "#":
+                end = src.find("\n", self.pos)
+                self.pos = len(src) if end < 0 else end
+            else:
+                return
+
+
+def assert_same_as_reference(text: str) -> None:
+    expected = _ReferenceScanner(text).run()
+    idx = SourceIndex.from_text(text)
+    assert {path: idx.position(path) for path in idx._offsets} == expected, text
+
+
+_PIECES = [
+    "a", "b", "k1", "-", "0", "1979-05-27", "1979-05-27 07:32:00", "1979-05-27 \u0661\u0662:00", "1e-4", "+inf",
+    '"q"', '"a.b"', '"e\\u00e9"', '"\\""', '"\\', "'lit'", "'a.b'", "''", '""', "'", '"', '"]"', "']'",
+    '"""', "'''", '""""', "''''", '"""x"""', '""""""', "'''y'''''", '"""a\\"""', '"""\\\\"""', "\\", "\\\n",
+    "=", " = ", ".", " . ", ",", "[", "]", "[[", "]]", "{", "}", "#", "# ]", "# c\n", "\n", "\r\n", "\r", " ", "\t",
+    "\u00e9", "\U0001f600", "\ufeff", "+", ":",
+]
+_LINES = [
+    "[t]", "[[aot]]", "[aot]", "[aot.sub]", "[[aot.x]]", '["q.t"]', "[ 'l' . b ]", "[a.", "[]", "k = 1", "a.b = 2",
+    "x = { y = 1, z = [ {w = 2} ] }", "arr = [1, # ]\n {x = 1}]", 'arr = [""""]"', "arr = ['''']'",
+    "s = '''\n[fake]\n'''", 's = """\n[fake]\n\\"""\n"""', "n = [[1], [2, {a = 1}]]", '"k\\n" = 1',
+    "'k' = { 'q' = 1 }", "w = [{}, {a=1}, [{}]]", "t = { a = 1 = 2, . = 3, {x = 1}, \"q\" = {r = 1} }",
+    "'q'.b.\"c\" = { d = 1 }", "a . b = [ {c = 1} ]", "arr = [1979-05-27 07:32:00, 1 2 = 3, {x=1}]",
+]
+
+
+def _soup(rng: random.Random) -> str:
+    parts = []
+    for _ in range(rng.randrange(1, 10)):
+        if rng.random() < 0.5:
+            parts.append(rng.choice(_LINES) + rng.choice(["\n", "\r\n", " # c\n", " x\n", ""]))
+        else:
+            parts.append("".join(rng.choice(_PIECES) for _ in range(rng.randrange(1, 8))))
+    return "".join(parts)
+
+
+def test_same_reading_as_a_per_character_scanner() -> None:
+    rng = random.Random(2024)
+    docs = [*AWKWARD_DOCS, *GARBAGE]
+    for doc in AWKWARD_DOCS:  # every one-character deletion, and some insertions
+        docs += [doc[:i] + doc[i + 1 :] for i in range(len(doc))]
+        docs += [doc[:i] + rng.choice(_PIECES) + doc[i:] for i in rng.sample(range(len(doc)), 40)]
+    docs += [_soup(rng) for _ in range(3000)]
+    for depth in (99, 100, 101, 102):  # around the nesting limit
+        for inner in ("1", '"s,]"', "{x = 1}", "[1, {y = 2}]", "'k' = 2", ""):
+            docs.append("a = " + "[" * depth + inner + "]" * depth + "\nz = 1\n")
+            docs.append("a = " + "{b = " * depth + inner + "}" * depth + "\nz = 1\n")
+            docs.append("a = " + "[{b = " * (depth // 2) + inner + "}]" * (depth // 2) + "\nz = 1\n")
+    for doc in docs:
+        assert_same_as_reference(doc)

@@ -1,0 +1,146 @@
+"""A Markdown report for a pull-request comment or a CI job summary (GitHub-flavoured).
+
+A heading, the summary sentence, a table of every manifest with its proposal, recommendation
+and verdict, then a section per manifest that has findings: each finding with its rule,
+location and message, and the rule's rationale folded in ``<details>``. Passing manifests
+without findings appear only in the table.
+
+Text from manifests and messages is escaped: ``&``, ``<`` and ``>`` become entities (no HTML
+gets through), Markdown punctuation is backslash-escaped (a ``|`` cannot split a table cell),
+and line breaks become ``<br>``. The summary sentence heads the report, so the whole report
+is built before it is written.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+from typing import TextIO
+
+import pluggy
+
+from policylint.findings import Finding, ManifestResult, RuleInfo, Summary
+from policylint.reports import ReportContext, Reporter, Tally
+from policylint.reports.text import format_summary
+
+hookimpl = pluggy.HookimplMarker("policylint")
+
+VERDICTS = {"pass": "✅ pass", "fail": "❌ fail"}
+#: Punctuation that starts Markdown inline syntax anywhere in a line (``&<>`` become entities).
+_INLINE = re.compile(r"([\\`*_\[\]|~])")
+#: What starts a heading, a list or a setext underline when it opens a line.
+_LINE_START = re.compile(r"^(\s*)([#+=-]|\d+(?=[.)](?:\s|$)))")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def escape(text: str) -> str:
+    """Literal text inside Markdown, a table cell included: no HTML, no syntax, one line."""
+    escaped = _LINE_START.sub(_escape_start, _INLINE.sub(r"\\\1", text))
+    return _NEWLINE.sub("<br>", html.escape(escaped, quote=False))
+
+
+def _escape_start(match: re.Match[str]) -> str:
+    mark = match.group(2)
+    if mark.isdigit():  # ``1.`` opens an ordered list: escape the dot or parenthesis after it
+        return match.group(1) + mark + "\\"
+    return match.group(1) + "\\" + mark
+
+
+def _label(finding: Finding) -> str:
+    if finding.waived:
+        return "waived"
+    return finding.severity
+
+
+def _counts(result: ManifestResult) -> str:
+    counts = {"error": 0, "warning": 0, "waived": 0}
+    for finding in result.findings:
+        counts[_label(finding)] += 1
+    parts = [f"{n} {label}{'s' if n != 1 and label != 'waived' else ''}" for label, n in counts.items() if n]
+    return ", ".join(parts) or "none"
+
+
+def table_row(result: ManifestResult) -> str:
+    decision = result.decision
+    cells = [
+        escape(result.path),
+        escape(decision.proposal) if decision.proposal else "—",
+        escape(decision.recommendation) if decision.recommendation else "— (not evaluated)",
+        VERDICTS.get(decision.verdict, escape(decision.verdict)),
+        _counts(result),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _rationale(rule: RuleInfo) -> list[str]:
+    lines = [f"<details><summary>Why {html.escape(rule.id)}: {html.escape(rule.title)}</summary>", ""]
+    lines += [escape(line.strip()) for line in rule.rationale.strip().splitlines()]
+    if rule.recommends:
+        lines += ["", f"Recommended instead: {escape(rule.recommends)}."]
+    lines += ["", "</details>", ""]
+    return lines
+
+
+def finding_lines(path: str, finding: Finding, rules: Mapping[str, RuleInfo], explain: bool = True) -> list[str]:
+    """The finding, then its rule's rationale folded (once per rule and manifest: ``explain``)."""
+    icon = {"error": "❌", "warning": "⚠️", "waived": "☑️"}[_label(finding)]
+    lines = [
+        (f"{icon} **{escape(finding.rule)} {escape(finding.name)}** ({_label(finding)}) at "
+         f"{escape(path)}:{finding.line}:{finding.column}  "),
+        escape(finding.message),
+    ]
+    if finding.waiver is not None:
+        lines[-1] += "  "
+        lines.append(f"Waived by {escape(finding.waiver[1])}: {escape(finding.waiver[0])}")
+    lines.append("")
+    rule = rules.get(finding.rule)
+    if explain and rule is not None and rule.rationale.strip():
+        lines += _rationale(rule)
+    return lines
+
+
+def section(result: ManifestResult, rules: Mapping[str, RuleInfo]) -> list[str]:
+    decision = result.decision
+    lines = [f"### {VERDICTS.get(decision.verdict, '')} {escape(result.path)}", ""]
+    if decision.recommendation is None:
+        lines += ["Invalid manifest: not evaluated.", ""]
+    else:
+        proposal = escape(decision.proposal or "—")
+        lines += [f"Proposal {proposal}, recommendation {escape(decision.recommendation)}.", ""]
+    explained: set[str] = set()
+    for finding in result.findings:
+        lines += finding_lines(result.path, finding, rules, explain=finding.rule not in explained)
+        explained.add(finding.rule)
+    return lines
+
+
+def render_markdown(results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary:
+    tally = Tally()
+    rows: list[str] = []
+    sections: list[str] = []
+    for result in results:
+        tally.add(result)
+        rows.append(table_row(result))
+        if result.findings:
+            sections += section(result, context.rules)
+    summary = tally.summary()
+    lines = ["## policylint report", "", escape(format_summary(summary)) + ".", ""]
+    note = context.ignored_note()
+    if note:
+        lines += [f"> **Note:** {escape(note)}", ""]
+    if rows:
+        lines += ["| Manifest | Proposal | Recommendation | Verdict | Findings |", "|---|---|---|---|---|", *rows, ""]
+    else:
+        lines += ["No manifests were checked.", ""]
+    if sections:
+        lines += ["## Findings", "", *sections]
+    while lines and lines[-1] == "":
+        lines.pop()
+    out.write("\n".join(lines) + "\n")
+    return summary
+
+
+@hookimpl
+def policylint_report_formats() -> Mapping[str, Reporter]:
+    return {"markdown": render_markdown}

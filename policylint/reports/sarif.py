@@ -1,0 +1,169 @@
+"""The SARIF 2.1.0 report, for GitHub code scanning and other SARIF viewers.
+
+One run; one rule descriptor per known rule, sorted by id; one result per finding. A waived
+finding is a result with an accepted external suppression (the waiver's reason and owner), so
+viewers show it as dismissed rather than dropping it. Each result carries a partial
+fingerprint built from path, rule, key and an occurrence index, never from the line or the
+message, so a finding keeps its identity when lines move or numbers in the message change.
+Each manifest's decision is in ``run.properties.policylint.manifests``.
+
+The report streams: results are written as manifests arrive, the per-manifest decisions at the
+end. Keys are sorted and nothing depends on the clock or the machine (a rule's source file is
+left out: it is an absolute path).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TextIO
+from urllib.parse import quote
+
+import pluggy
+
+from policylint.findings import Finding, ManifestResult, RuleInfo, Summary
+from policylint.reports import ReportContext, Reporter, Tally
+
+hookimpl = pluggy.HookimplMarker("policylint")
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+#: The partialFingerprints key; bump the suffix if the recipe ever changes.
+FINGERPRINT_KEY = "policylint/v1"
+SRCROOT = "%SRCROOT%"
+
+_DRIVE = re.compile(r"^[A-Za-z]:/")
+
+
+def fingerprints(path: str, findings: Sequence[Finding]) -> list[str]:
+    """A stable id per finding: sha256 of path, rule, key and occurrence index, 32 hex digits.
+
+    Lines and messages are left out (lines move, messages quote numbers that change). When one
+    rule fires twice at the same key, the occurrence index in report order tells them apart.
+    """
+    seen: dict[tuple[str, str], int] = {}
+    result = []
+    for finding in findings:
+        occurrence = seen.get((finding.rule, finding.key), 0)
+        seen[(finding.rule, finding.key)] = occurrence + 1
+        recipe = "\0".join((path, finding.rule, finding.key, str(occurrence)))
+        result.append(hashlib.sha256(recipe.encode("utf-8")).hexdigest()[:32])
+    return result
+
+
+def unwrap(text: str) -> str:
+    """Hard-wrapped paragraphs as one line each, paragraphs separated by a blank line."""
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+
+
+def artifact_location(path: str) -> dict[str, str]:
+    """A relative path is relative to ``%SRCROOT%``; an absolute one becomes a ``file`` URI."""
+    if path.startswith("/"):
+        return {"uri": "file://" + quote(path)}
+    if _DRIVE.match(path):
+        return {"uri": "file:///" + quote(path)}
+    while path.startswith("./"):
+        path = path[2:]
+    return {"uri": quote(path), "uriBaseId": SRCROOT}
+
+
+def _level(severity: str) -> str:
+    return "error" if severity == "error" else "warning"
+
+
+def rule_descriptor(rule: RuleInfo) -> dict[str, Any]:
+    rationale = unwrap(rule.rationale)
+    advice = "Advisory: no alternative is recommended."
+    if rule.recommends:
+        advice = f"Recommended instead: {rule.recommends}."
+    waivable = "It may be waived." if rule.waivable else "It may not be waived."
+    properties: dict[str, Any] = {
+        "pack": rule.pack,
+        "recommends": rule.recommends,
+        "tags": sorted({rule.id.rstrip("0123456789") or rule.id, "policylint"}),
+        "waivable": rule.waivable,
+    }
+    if rule.framework:
+        properties["framework"] = rule.framework
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rationale},
+        "help": {
+            "text": f"{rationale}\n\n{advice} {waivable}",
+            "markdown": f"**{rule.title}**\n\n{rationale}\n\n{advice} {waivable}",
+        },
+        "defaultConfiguration": {"level": _level(rule.severity)},
+        "properties": properties,
+    }
+
+
+def result_dict(path: str, finding: Finding, fingerprint: str, index: Mapping[str, int]) -> dict[str, Any]:
+    location = {
+        "physicalLocation": {
+            "artifactLocation": artifact_location(path),
+            "region": {"startLine": max(finding.line, 1), "startColumn": max(finding.column, 1)},
+        },
+    }
+    data: dict[str, Any] = {
+        "ruleId": finding.rule,
+        "level": _level(finding.severity),
+        "message": {"text": finding.message},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+        "properties": {"key": finding.key, "recommends": finding.recommends},
+    }
+    if finding.rule in index:
+        data["ruleIndex"] = index[finding.rule]
+    if finding.waived:
+        reason, owner = finding.waiver if finding.waiver is not None else ("waived", "unknown")
+        justification = f"{reason} (owner: {owner})"
+        data["suppressions"] = [{"kind": "external", "status": "accepted", "justification": justification}]
+    return data
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def render_sarif(results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary:
+    tally = Tally()
+    rule_ids = sorted(context.rules)
+    index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
+    driver = {
+        "name": "policylint",
+        "version": context.tool_version,
+        "rules": [rule_descriptor(context.rules[r]) for r in rule_ids],
+    }
+    out.write('{"$schema": %s, "version": %s, "runs": [\n' % (_dump(SARIF_SCHEMA), _dump(SARIF_VERSION)))
+    out.write('{"tool": {"driver": %s}, "columnKind": "unicodeCodePoints", "results": [' % _dump(driver))
+    separator = "\n"
+    manifests = []
+    for result in results:
+        tally.add(result)
+        decision = result.decision
+        manifests.append({
+            "path": result.path,
+            "proposal": decision.proposal,
+            "recommendation": decision.recommendation,
+            "verdict": decision.verdict,
+        })
+        for finding, fingerprint in zip(result.findings, fingerprints(result.path, result.findings)):
+            out.write(separator + _dump(result_dict(result.path, finding, fingerprint, index)))
+            separator = ",\n"
+    summary = tally.summary()
+    policylint: dict[str, Any] = {"manifests": manifests, "summary": dataclasses.asdict(summary)}
+    if context.ignored:
+        policylint["ignored"] = [{"rule": r, "waivable": context.rules[r].waivable} for r in context.ignored]
+    out.write("\n], %s: %s}\n]}\n" % (_dump("properties"), _dump({"policylint": policylint})))
+    return summary
+
+
+@hookimpl
+def policylint_report_formats() -> Mapping[str, Reporter]:
+    return {"sarif": render_sarif}
