@@ -45,21 +45,25 @@ class Measure:
     runs: int
 
 
-def run_once(command: list[str], cwd: Path) -> tuple[float, int]:
-    """Wall time and peak RSS (KiB) of one fresh process."""
+def run_once(command: list[str], cwd: Path) -> float:
+    """Wall time of one fresh process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(command)} failed with exit {proc.returncode}: {proc.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss
+        raise SystemExit(f"{' '.join(command)} failed with exit {proc.returncode}: {proc.stderr.decode()}")
+    return elapsed
+
+
+def peak_rss(command: list[str], cwd: Path) -> int:
+    """Peak RSS (KiB) of one run, measured through a small launcher (see peak_rss.py)."""
+    proc = subprocess.run([PYTHON, str(HERE / "peak_rss.py"), *command], cwd=cwd, capture_output=True, text=True, check=False)
+    return int(proc.stdout.strip().splitlines()[-1])
 
 
 def measure(pairs: dict[str, list[str]], runs: int, cwd: Path) -> dict[str, Measure]:
-    """Run every command ``runs`` times, interleaved, after one warm-up each."""
-    samples: dict[str, list[tuple[float, int]]] = {name: [] for name in pairs}
+    """Run every command ``runs`` times, interleaved, after one warm-up each; then its peak RSS."""
+    samples: dict[str, list[float]] = {name: [] for name in pairs}
     for command in pairs.values():
         run_once(command, cwd)  # warm the file cache and the bytecode
     for _ in range(runs):
@@ -68,9 +72,9 @@ def measure(pairs: dict[str, list[str]], runs: int, cwd: Path) -> dict[str, Meas
     return {
         name: Measure(
             name,
-            statistics.median(t for t, _ in values),
-            max(t for t, _ in values) - min(t for t, _ in values),
-            max(r for _, r in values),
+            statistics.median(values),
+            max(values) - min(values),
+            peak_rss(pairs[name], cwd),
             runs,
         )
         for name, values in samples.items()

@@ -24,6 +24,11 @@ BUILTIN_PLUGINS = (
     "policylint.builtin",
     "policylint.reports.text",
     "policylint.reports.json",
+    "policylint.reports.sarif",
+    "policylint.reports.junit",
+    "policylint.reports.github",
+    "policylint.reports.gitlab",
+    "policylint.reports.markdown",
 )
 #: Built-ins that ``--disable-plugin`` refuses: without them nothing can be reported.
 ESSENTIAL = frozenset({"policylint.reports.text", "policylint.reports.json"})

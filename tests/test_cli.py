@@ -112,7 +112,8 @@ def test_unreadable_file_is_man001(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     ("args", "message"),
     [
         (["--today", "01/12/2026"], "policylint: error: --today: expected a date as YYYY-MM-DD, got '01/12/2026'\n"),
-        (["--format", "jsn"], "policylint: error: unknown format 'jsn' (did you mean 'json'?); choose from json, text\n"),
+        (["--format", "jsn"], "policylint: error: unknown format 'jsn' (did you mean 'json'?); "
+                                 "choose from github, gitlab, json, junit, markdown, sarif, text\n"),
         (["-", "-"], "policylint: error: `-` (standard input) may be given only once\n"),
         (["--disable-plugin", "policylint.reports.text"],
          "policylint: error: --disable-plugin: plugin 'policylint.reports.text' is essential and cannot be disabled\n"),

@@ -15,8 +15,6 @@ keep them. The list streams as manifests arrive, indented two spaces with sorted
 
 from __future__ import annotations
 
-import json
-import textwrap
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
@@ -46,6 +44,8 @@ def issue_dict(path: str, finding: Finding, fingerprint: str) -> dict[str, Any]:
 
 
 def render_gitlab(results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary:
+    import json
+    import textwrap  # imported here: most runs never write this format
     tally = Tally()
     separator = "[\n"
     for result in results:

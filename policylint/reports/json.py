@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
@@ -48,6 +47,9 @@ def manifest_dict(result: ManifestResult) -> dict[str, Any]:
 
 def _dump(value: Any) -> str:
     # No indent: only then does json use its C encoder, several times faster on large runs.
+    # Imported here, like every format's own needs: a run pays only for the format it writes.
+    import json
+
     return json.dumps(value, ensure_ascii=False)
 
 

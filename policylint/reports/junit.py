@@ -14,11 +14,13 @@ Suites are written as manifests arrive, so ``<testsuites>`` carries no totals; e
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import pluggy
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 from policylint.findings import Finding, ManifestResult, Summary
 from policylint.reports import ReportContext, Reporter, Tally
@@ -43,6 +45,7 @@ def _waiver_text(finding: Finding) -> str:
 
 def _testcase(suite: ET.Element, path: str, name: str, findings: list[Finding]) -> str:
     """Add one testcase for ``findings`` (all of one rule, possibly none); return its outcome."""
+    import xml.etree.ElementTree as ET  # imported here: most runs never write this format
     case = ET.SubElement(suite, "testcase", {"classname": _clean(path), "name": _clean(name)})
     errors = [f for f in findings if not f.waived and f.severity == "error"]
     waived = [f for f in findings if f.waived]
@@ -66,6 +69,7 @@ def _testcase(suite: ET.Element, path: str, name: str, findings: list[Finding]) 
 
 def testsuite(result: ManifestResult, context: ReportContext) -> ET.Element:
     """One manifest's suite: its decision as properties, then a testcase per rule or finding."""
+    import xml.etree.ElementTree as ET  # imported here: most runs never write this format
     path = result.path
     suite = ET.Element("testsuite", {"name": _clean(path)})
     properties = ET.SubElement(suite, "properties")
@@ -101,6 +105,7 @@ def testsuite(result: ManifestResult, context: ReportContext) -> ET.Element:
 
 
 def render_junit(results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary:
+    import xml.etree.ElementTree as ET  # imported here: most runs never write this format
     tally = Tally()
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="policylint">\n')
     for result in results:

@@ -13,7 +13,6 @@ is built before it is written.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable, Mapping
 from typing import TextIO
@@ -36,6 +35,7 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 def escape(text: str) -> str:
     """Literal text inside Markdown, a table cell included: no HTML, no syntax, one line."""
+    import html  # imported here: most runs never write this format
     escaped = _LINE_START.sub(_escape_start, _INLINE.sub(r"\\\1", text))
     return _NEWLINE.sub("<br>", html.escape(escaped, quote=False))
 
@@ -74,6 +74,7 @@ def table_row(result: ManifestResult) -> str:
 
 
 def _rationale(rule: RuleInfo) -> list[str]:
+    import html  # imported here: most runs never write this format
     lines = [f"<details><summary>Why {html.escape(rule.id)}: {html.escape(rule.title)}</summary>", ""]
     lines += [escape(line.strip()) for line in rule.rationale.strip().splitlines()]
     if rule.recommends:

@@ -15,12 +15,10 @@ left out: it is an absolute path).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
-from urllib.parse import quote
 
 import pluggy
 
@@ -44,6 +42,7 @@ def fingerprints(path: str, findings: Sequence[Finding]) -> list[str]:
     Lines and messages are left out (lines move, messages quote numbers that change). When one
     rule fires twice at the same key, the occurrence index in report order tells them apart.
     """
+    import hashlib  # imported here: most runs never write this format
     seen: dict[tuple[str, str], int] = {}
     result = []
     for finding in findings:
@@ -62,6 +61,7 @@ def unwrap(text: str) -> str:
 
 def artifact_location(path: str) -> dict[str, str]:
     """A relative path is relative to ``%SRCROOT%``; an absolute one becomes a ``file`` URI."""
+    from urllib.parse import quote  # imported here: most runs never write this format
     if path.startswith("/"):
         return {"uri": "file://" + quote(path)}
     if _DRIVE.match(path):
