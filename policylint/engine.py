@@ -97,12 +97,7 @@ class Engine:
         compiled += [self._adopt(check, owner, fields, values, options.severity) for check, owner in checks]
         self.rules = self._rule_table(compiled)
         self.ignored = self._ignored(options.select, options.extend_select, options.ignore)
-        for rule_id in sorted(options.severity):
-            origin = self.origins.get(f"severity.{rule_id}", "severity")
-            if rule_id not in self.rules:
-                raise ConfigError(f"{origin}: unknown rule {rule_id!r}{did_you_mean(rule_id, self.rules)}")
-            if rule_id.startswith(("MAN", "WVR")):
-                raise ConfigError(f"{origin}: the severity of manifest and waiver rules ({rule_id}) is fixed")
+        self._check_severity_overrides(options.severity)
         self.policies = tuple(sorted((c for c in compiled if c.rule.id not in self.ignored), key=lambda c: c.rule.id))
         # Which rules run, by whether the proposal is to fine-tune; the id tuples are shared by
         # every result, so recording what was evaluated costs nothing per manifest.
@@ -133,6 +128,14 @@ class Engine:
                     raise error(f"{origin}: parameter {name!r} ({declared[name].type}): {problem}")
                 values[name] = (value, declared[name])
         return values
+
+    def _check_severity_overrides(self, severity: Mapping[str, str]) -> None:
+        for rule_id in sorted(severity):
+            origin = self.origins.get(f"severity.{rule_id}", "severity")
+            if rule_id not in self.rules:
+                raise ConfigError(f"{origin}: unknown rule {rule_id!r}{did_you_mean(rule_id, self.rules)}")
+            if rule_id.startswith(("MAN", "WVR")):
+                raise ConfigError(f"{origin}: the severity of manifest and waiver rules ({rule_id}) is fixed")
 
     def _ignored(
         self, select: tuple[str, ...] | None, extend_select: tuple[str, ...], ignore: tuple[str, ...]

@@ -184,7 +184,7 @@ def check_paths(engine: Engine, paths: Sequence[str], stdin: Any = None, jobs: i
     results come back in the same order: the output is byte-identical to ``jobs=1``.
     """
     jobs = default_jobs(len(paths)) if jobs is None else jobs
-    if jobs <= 1 or len(paths) < 2:
+    if jobs <= 1 or len(paths) < 2 or not _can_fork():
         return (check_one(engine, path, stdin) for path in paths)
     return _check_in_workers(engine, paths, stdin, jobs)
 
@@ -217,12 +217,20 @@ def _check_chunk(paths: list[str]) -> list[ManifestResult]:
     return [check_one(_worker_engine, path) for path in paths]
 
 
+def _can_fork() -> bool:
+    """Workers inherit the compiled engine by fork; its closures cannot be pickled for spawn.
+
+    Where fork is not available (Windows), manifests are checked in this process.
+    """
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def _check_in_workers(engine: Engine, paths: Sequence[str], stdin: Any, jobs: int) -> Iterator[ManifestResult]:
     import multiprocessing
 
-    # Fork hands each worker the compiled engine for free; elsewhere it is pickled once per worker.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    context = multiprocessing.get_context("fork")  # each worker inherits the compiled engine
     files = [p for p in paths if p != STDIN]
     chunks = [files[i : i + CHUNK_SIZE] for i in range(0, len(files), CHUNK_SIZE)]
     with context.Pool(jobs, initializer=_init_worker, initargs=(engine,)) as pool:
