@@ -16,7 +16,7 @@ import pluggy
 
 from policylint.findings import Finding, ManifestResult, Summary
 from policylint.reports import ReportContext, Reporter, Tally
-from policylint.reports.text import format_decision, format_summary
+from policylint.reports.text import closing_lines, format_decision
 
 hookimpl = pluggy.HookimplMarker("policylint")
 
@@ -63,10 +63,7 @@ def render_github(results: Iterable[ManifestResult], context: ReportContext, out
         out.writelines(format_annotation(result.path, finding) + "\n" for finding in result.findings)
         out.write(_plain(format_decision(result)) + "\n")
     summary = tally.summary()
-    note = context.ignored_note()
-    if note:
-        out.write(f"note: {note}\n")
-    out.write(format_summary(summary) + "\n")
+    out.writelines(line + "\n" for line in closing_lines(summary, context))
     return summary
 
 

@@ -49,6 +49,12 @@ def format_summary(summary: Summary) -> str:
     )
 
 
+def closing_lines(summary: Summary, context: ReportContext, *, note: bool = True) -> list[str]:
+    """What ends a log-style report: the note on rules turned off, then the summary line."""
+    ignored = context.ignored_note() if note else None
+    return ([f"note: {ignored}"] if ignored else []) + [format_summary(summary)]
+
+
 def render_text(results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary:
     tally = Tally()
     for result in results:
@@ -61,10 +67,7 @@ def render_text(results: Iterable[ManifestResult], context: ReportContext, out: 
         out.write(format_decision(result, context.color) + "\n")
     summary = tally.summary()
     if not context.quiet or summary.failed:
-        note = context.ignored_note()
-        if note and not context.quiet:
-            out.write(f"note: {note}\n")
-        out.write(format_summary(summary) + "\n")
+        out.writelines(line + "\n" for line in closing_lines(summary, context, note=not context.quiet))
     return summary
 
 
