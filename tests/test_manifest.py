@@ -526,7 +526,7 @@ def _variants(cases: dict[str, tuple[str, list[Expect]]]):
         yield pytest.param(("\ufeff" + text).encode(), expected, id=f"{name}-bom")
 
 
-@pytest.mark.parametrize("raw, expected", _variants(MAN002_CASES))
+@pytest.mark.parametrize("raw, expected", list(_variants(MAN002_CASES)))
 def test_man002(raw: bytes, expected: list[Expect]) -> None:
     check(raw, expected)
 
