@@ -28,6 +28,9 @@ sys.path.insert(0, str(HERE))
 from corpus import build  # noqa: E402
 
 PYTHON = sys.executable
+# Bytecode caching as on a user's machine: with PYTHONDONTWRITEBYTECODE set (some CI images set
+# it), every run would recompile policylint's modules but not the floor's installed ones.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def policylint_command() -> list[str]:
@@ -48,7 +51,7 @@ class Measure:
 def run_once(command: list[str], cwd: Path) -> float:
     """Wall time of one fresh process."""
     start = time.perf_counter()
-    proc = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    proc = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, env=ENV)
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed with exit {proc.returncode}: {proc.stderr.decode()}")
@@ -57,7 +60,9 @@ def run_once(command: list[str], cwd: Path) -> float:
 
 def peak_rss(command: list[str], cwd: Path) -> int:
     """Peak RSS (KiB) of one run, measured through a small launcher (see peak_rss.py)."""
-    proc = subprocess.run([PYTHON, str(HERE / "peak_rss.py"), *command], cwd=cwd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [PYTHON, str(HERE / "peak_rss.py"), *command], cwd=cwd, capture_output=True, text=True, check=False, env=ENV
+    )
     return int(proc.stdout.strip().splitlines()[-1])
 
 
