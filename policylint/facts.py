@@ -39,16 +39,24 @@ FACTS: dict[str, FieldType] = {
     "eval.interval.high": FieldType("fraction"),
 }
 
+_STEP_KEYS = tuple((step, f"evaluation.prompting.{step}") for step in CHECKLIST_STEPS)
 _STATIC_DEFAULTS = {path: spec.default for path, spec in FIELDS.items() if spec.default is not ABSENT}
 
 
 def _flatten(table: dict[str, Any], prefix: str, into: dict[str, Any]) -> None:
-    """``{"a": {"b": 1}}`` -> ``{"a": {...}, "a.b": 1}`` (tables stay, so ``defined(a)`` works)."""
+    """``{"a": {"b": 1}}`` -> ``{"a": {...}, "a.b": 1}`` (tables stay, so ``defined(a)`` works).
+
+    The two levels every manifest has are loops, not calls: this runs once per manifest.
+    """
     for key, value in table.items():
         path = prefix + key
         into[path] = value
-        if type(value) is dict:  # TOML tables; checked by type, not isinstance: this is a hot loop
-            _flatten(value, path + ".", into)
+        if type(value) is dict:  # a TOML table (exact type: cheaper than isinstance)
+            for sub_key, sub_value in value.items():
+                sub_path = path + "." + sub_key
+                into[sub_path] = sub_value
+                if type(sub_value) is dict:
+                    _flatten(sub_value, sub_path + ".", into)
 
 
 def namespace(data: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +82,7 @@ def namespace(data: dict[str, Any]) -> dict[str, Any]:
     ns["reasons"] = reasons
 
     applicable = [s for s in CHECKLIST_STEPS if s != "chain_of_thought" or ns["task.reasoning"]]
-    scores = {s: ns[f"evaluation.prompting.{s}"] for s in CHECKLIST_STEPS if f"evaluation.prompting.{s}" in ns}
+    scores = {step: ns[key] for step, key in _STEP_KEYS if key in ns}
     ns["checklist"] = True
     ns["checklist.applicable"] = applicable
     ns["checklist.missing"] = [s for s in applicable if s not in scores]

@@ -128,10 +128,7 @@ def discover(
         if not os.path.isdir(given):
             found.add(_display(given))
             continue
-        for folder, folders, files in os.walk(given):
-            folders[:] = sorted(f for f in folders if not _skipped(folder, f))
-            if MANIFEST_NAME in files:
-                found.add(_display(os.path.join(folder, MANIFEST_NAME)))
+        found.update(_display(path) for path in _manifests_under(given))
     if only is not None:  # real paths on both sides: a path given through a symlink still matches
         found = {p for p in found if p == STDIN or os.path.realpath(p) in only}
     if exclude:
@@ -147,12 +144,32 @@ def _excluded(relative: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(relative, p) or any(fnmatch.fnmatchcase(part, p) for part in parts) for p in patterns)
 
 
-def _skipped(root: str, folder: str) -> bool:
-    return (
-        folder.startswith(".")
-        or folder in SKIPPED_FOLDERS
-        or os.path.exists(os.path.join(root, folder, "pyvenv.cfg"))
-    )
+def _manifests_under(top: str) -> Iterator[str]:
+    """Every ``mlproject.toml`` below ``top``, in no particular order (callers sort).
+
+    One ``scandir`` per folder and no other system call: a folder is recognised as a
+    virtualenv by the ``pyvenv.cfg`` among its own entries, when it is listed.
+    """
+    pending = [top]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            continue  # unreadable or vanished: nothing to check there
+        if folder != top and any(entry.name == "pyvenv.cfg" for entry in entries):
+            continue
+        for entry in entries:
+            if entry.name == MANIFEST_NAME:
+                if entry.is_file():
+                    yield entry.path
+            elif entry.is_dir(follow_symlinks=False) and not _skipped(entry.name):
+                pending.append(entry.path)
+
+
+def _skipped(folder: str) -> bool:
+    return folder.startswith(".") or folder in SKIPPED_FOLDERS
 
 
 def _display(path: str) -> str:
