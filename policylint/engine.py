@@ -19,7 +19,7 @@ from policylint.checks import Check
 from policylint.checks import messages as check_messages
 from policylint.errors import ConfigError, PackError, PluginError, located
 from policylint.expr import Compiler, ExpressionError, Function, Namespace
-from policylint.facts import FACTS, namespace
+from policylint.facts import FACTS, defaults, namespace
 from policylint.findings import Decision, Finding, ManifestResult, RuleInfo
 from policylint.manifest import MANIFEST_RULES, LoadedManifest, load_manifest, namespace_fields
 from policylint.packs import Pack, Param, Policy
@@ -81,6 +81,7 @@ class Engine:
         ext_models: Mapping[str, type[BaseModel]] | None = None,
         functions: Mapping[str, Function] | None = None,
         param_defaults: Mapping[str, Any] | None = None,
+        param_default_owners: Mapping[str, str] | None = None,
         checks: Sequence[tuple[Check, str]] = (),
     ) -> None:
         self.packs = tuple(packs)
@@ -89,8 +90,9 @@ class Engine:
         self.max_waiver_days = options.max_waiver_days
         self.fail_on = options.fail_on
         self.origins = options.origins
-        self.params = self._resolve_params(dict(param_defaults or {}), dict(options.params or {}))
+        self.params = self._resolve_params(dict(param_defaults or {}), dict(options.params or {}), param_default_owners or {})
         fields = {**namespace_fields(self.ext_models), **FACTS}
+        self._defaults = defaults(fields)
         values = {name: value for name, (value, _) in self.params.items()}
         compiler = Compiler(fields, values, functions)
         compiled = [self._compile(compiler, fields, p, options.severity) for pack in self.packs for p in pack.policies]
@@ -110,7 +112,10 @@ class Engine:
 
     # -- set-up -----------------------------------------------------------------------------
 
-    def _resolve_params(self, plugin_defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, tuple[Any, Param]]:
+    def _resolve_params(
+        self, plugin_defaults: dict[str, Any], overrides: dict[str, Any], owners: Mapping[str, str]
+    ) -> dict[str, tuple[Any, Param]]:
+        """Each parameter's value: its pack's default, then a plugin's default, then configuration."""
         declared: dict[str, Param] = {}
         for pack in self.packs:
             for name, param in pack.params.items():
@@ -120,7 +125,10 @@ class Engine:
         values = {name: (param.default, param) for name, param in declared.items()}
         for layer, error in ((plugin_defaults, PluginError), (overrides, ConfigError)):
             for name, value in layer.items():
-                origin = self.origins.get(f"params.{name}", "the configuration" if error is ConfigError else "a plugin default")
+                if error is ConfigError:
+                    origin = self.origins.get(f"params.{name}", "the configuration")
+                else:
+                    origin = f"{owners.get(name, 'a plugin')}: parameter default"
                 if name not in declared:
                     raise error(f"{origin}: unknown parameter {name!r}{did_you_mean(name, declared)}")
                 problem = declared[name].check(value)
@@ -200,8 +208,17 @@ class Engine:
 
         return CompiledRule(policy, evaluate, tuple(policy.points_at.split(".")), level)  # type: ignore[arg-type]
 
+    def _describe_origin(self, compiled: CompiledRule) -> str:
+        """Where a rule comes from, for the message when two rules share an id."""
+        rule = compiled.rule
+        if isinstance(rule, Policy):
+            pack = next(p for p in self.packs if p.name == rule.pack)
+            return f"in {rule.file} (pack {pack.name!r}{', ' + pack.owner if pack.owner else ''})"
+        return f"as a check of {compiled.owner}"
+
     def _rule_table(self, compiled: list[CompiledRule]) -> dict[str, RuleInfo]:
         rules: dict[str, RuleInfo] = {}
+        owners = {rule_id: "built into policylint" for rule_id in (*MANIFEST_RULES, *WAIVER_RULES)}
         for rule_id, (name, description) in MANIFEST_RULES.items():
             rules[rule_id] = RuleInfo(rule_id, name, description, "error", False, description)
         for rule_id, (name, severity, description) in WAIVER_RULES.items():
@@ -210,10 +227,8 @@ class Engine:
             r = c.rule
             origin = (r.pack, r.file) if isinstance(r, Policy) else (c.owner, None)
             if r.id in rules:
-                other = rules[r.id]
-                where = f"pack {other.pack!r}" + (f" ({other.source})" if other.source else "")
-                here = r.file if isinstance(r, Policy) else "a plugin's check"
-                raise PackError(f"rule id {r.id} is defined twice: in {where} and in {here}")
+                raise PackError(f"rule id {r.id} is defined twice: {owners[r.id]} and {self._describe_origin(c)}")
+            owners[r.id] = self._describe_origin(c)
             rules[r.id] = RuleInfo(
                 r.id, r.name, r.title, c.severity, r.waivable, r.rationale, r.recommends, r.applies_to,
                 r.framework, *origin,
@@ -231,7 +246,7 @@ class Engine:
         if loaded.findings or loaded.data is None:
             findings = tuple(sorted(loaded.findings, key=Finding.sort_key))
             return ManifestResult(source.path, Decision(loaded.proposal, None, "fail"), findings)
-        ns = namespace(loaded.data)
+        ns = namespace(loaded.data, self._defaults)
         proposal = ns["proposal.approach"]
         fine_tuning = ns["proposes_fine_tuning"]
         fired: list[Finding] = []

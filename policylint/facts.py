@@ -59,9 +59,17 @@ def _flatten(table: dict[str, Any], prefix: str, into: dict[str, Any]) -> None:
                     _flatten(sub_value, sub_path + ".", into)
 
 
-def namespace(data: dict[str, Any]) -> dict[str, Any]:
-    """Fields and facts of a well-formed manifest (validated by :mod:`policylint.manifest`)."""
-    ns: dict[str, Any] = dict(_STATIC_DEFAULTS)
+def defaults(fields: dict[str, FieldType]) -> dict[str, Any]:
+    """The values absent keys read as: the core tables' defaults and those of ``ext`` tables."""
+    return {**_STATIC_DEFAULTS, **{p: f.default for p, f in fields.items() if f.default is not ABSENT and p.startswith("ext.")}}
+
+
+def namespace(data: dict[str, Any], defaults: dict[str, Any] = _STATIC_DEFAULTS) -> dict[str, Any]:
+    """Fields and facts of a well-formed manifest (validated by :mod:`policylint.manifest`).
+
+    ``defaults`` comes from :func:`defaults` when plugins add ``ext`` tables.
+    """
+    ns: dict[str, Any] = dict(defaults)
     _flatten(data, "", ns)
     ns.pop("waivers", None)  # read by the waiver checks, never by policies
     approach = ns["proposal.approach"]

@@ -148,6 +148,8 @@ class Pack:
     path: Path
     params: dict[str, Param]
     policies: tuple[Policy, ...]
+    #: Who offered the pack (a plugin, or the configuration's policy-paths), for error messages.
+    owner: str = ""
 
 
 def load_pack(folder: Path) -> Pack:

@@ -109,7 +109,9 @@ def create_host(
     try:
         manager.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin {exc.plugin_name!r} implements an unknown hook: {exc}") from None
+        name = manager.get_name(exc.plugin) or "?"
+        info = host.info.get(name, PluginInfo(name, "unknown", "unknown"))
+        raise PluginError(f"{info.describe()} implements a hook policylint does not have: {_one_line(str(exc))}") from None
     return host
 
 
@@ -134,8 +136,13 @@ def _load_entry_points(host: PluginHost, installed: list[Any], disabled: set[str
         try:
             host.manager.register(plugin, name=entry_point.name)
         except (ValueError, pluggy.PluginValidationError) as exc:
-            raise PluginError(f"{info.describe()} cannot be registered: {exc}") from None
+            raise PluginError(f"{info.describe()} cannot be registered: {_one_line(str(exc))}") from None
         host.info[entry_point.name] = info
+
+
+def _one_line(text: str) -> str:
+    """pluggy's messages span lines; an error here is one line (the CLI's promise)."""
+    return " ".join(text.split())
 
 
 def as_mapping(answer: Any) -> Mapping[str, Any]:
@@ -154,8 +161,13 @@ def as_paths(answer: Any) -> list[Path]:
     return paths
 
 
-def merged(host: PluginHost, hook_name: str, what: str, check: Callable[[Any], Mapping[str, Any]] = as_mapping) -> dict[str, Any]:
-    """One mapping from every plugin's answer; two plugins offering one name stop the run."""
+def merged(
+    host: PluginHost, hook_name: str, what: str, check: Callable[[Any], Mapping[str, Any]] = as_mapping
+) -> tuple[dict[str, Any], dict[str, PluginInfo]]:
+    """One mapping from every plugin's answer, and who offered each name.
+
+    Two plugins offering one name stop the run: the answer would depend on load order.
+    """
     result: dict[str, Any] = {}
     owner: dict[str, PluginInfo] = {}
     for info, answer in host.collect(hook_name, check):
@@ -163,7 +175,7 @@ def merged(host: PluginHost, hook_name: str, what: str, check: Callable[[Any], M
             if name in result:
                 raise PluginError(f"{what} {name!r} is offered by both {owner[name].describe()} and {info.describe()}")
             result[name], owner[name] = value, info
-    return result
+    return result, owner
 
 
 def describe(host: PluginHost) -> list[dict[str, Any]]:

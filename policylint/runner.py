@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import inspect
 import os
@@ -12,7 +13,7 @@ from typing import Any
 
 from policylint.checks import Check
 from policylint.engine import Engine, EngineOptions
-from policylint.errors import ConfigError, PackError, UsageError
+from policylint.errors import ConfigError, PluginError, PolicylintError, UsageError
 from policylint.expr import Function
 from policylint.findings import ManifestResult
 from policylint.manifest import ext_model_check, unreadable
@@ -34,18 +35,29 @@ class Setup:
     formats: dict[str, Reporter]
 
 
-def _check_function(name: str, impl: Any) -> Function:
+def _check_function(name: str, impl: Any, owner: str) -> Function:
+    """A plugin's condition function, its arity read from its signature, its failures named."""
     if not callable(impl):
         raise TypeError(f"condition function {name!r} is not callable")
+    doc = (inspect.getdoc(impl) or "").split("\n")[0]
     try:
         parameters = inspect.signature(impl).parameters.values()
     except (TypeError, ValueError):
-        return Function(name, impl, None, inspect.getdoc(impl) or "")
-    if any(p.kind in (p.VAR_POSITIONAL,) for p in parameters):
         arity = None
     else:
-        arity = sum(1 for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty)
-    return Function(name, impl, arity, (inspect.getdoc(impl) or "").split("\n")[0])
+        if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+            arity = None
+        else:
+            positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+            arity = sum(1 for p in parameters if p.kind in positional and p.default is p.empty)
+
+    def guarded(*args: Any) -> Any:
+        try:
+            return impl(*args)
+        except Exception as exc:  # a plugin's bug must stop the run, naming the plugin
+            raise PluginError(f"{owner}: condition function {name}() failed: {type(exc).__name__}: {exc}") from None
+
+    return Function(name, guarded, arity, doc)
 
 
 def _tables(answer: Any) -> Mapping[str, Any]:
@@ -84,26 +96,50 @@ def setup(host: PluginHost, options: EngineOptions, policy_paths: Sequence[Path]
         if not (path / "pack.toml").is_file():
             where = options.origins.get(f"policy-paths.{path}", "policy-paths")
             raise ConfigError(f"{where}: {path} is not a policy pack (no pack.toml in it)")
-    pack_dirs = [path for _, paths in host.collect("policylint_policy_packs", as_paths) for path in paths]
-    packs = [load_pack(path) for path in [*pack_dirs, *policy_paths]]
+    packs = [
+        dataclasses.replace(load_pack(path), owner=info.describe())
+        for info, paths in host.collect("policylint_policy_packs", as_paths)
+        for path in paths
+    ]
+    packs += [dataclasses.replace(load_pack(path), owner="policy-paths") for path in policy_paths]
     checks = [(check, info.describe()) for info, answer in host.collect("policylint_checks", _checks) for check in answer]
-    functions = merged(host, "policylint_condition_functions", "condition function")
-    taken = sorted(set(functions) & {*BUILTIN_FUNCTIONS, *PRESENCE_FUNCTIONS})
-    if taken:
-        raise PackError(f"condition function {taken[0]!r} is built in and cannot be replaced by a plugin")
-    try:
-        checked_functions = {name: _check_function(name, impl) for name, impl in functions.items()}
-    except TypeError as exc:
-        raise PackError(str(exc)) from None
+    functions, function_owners = merged(host, "policylint_condition_functions", "condition function")
+    checked_functions = {}
+    for name, impl in functions.items():
+        owner = function_owners[name].describe()
+        if name in (*BUILTIN_FUNCTIONS, *PRESENCE_FUNCTIONS):
+            raise PluginError(f"{owner}: condition function {name!r} is built in and cannot be replaced")
+        try:
+            checked_functions[name] = _check_function(name, impl, owner)
+        except TypeError as exc:
+            raise PluginError(f"{owner}: {exc}") from None
+    param_defaults, param_owners = merged(host, "policylint_param_defaults", "parameter default")
     engine = Engine(
         packs,
         options=options,
-        ext_models=merged(host, "policylint_manifest_tables", "manifest table", _tables),
+        ext_models=merged(host, "policylint_manifest_tables", "manifest table", _tables)[0],
         functions=checked_functions,
-        param_defaults=merged(host, "policylint_param_defaults", "parameter default"),
+        param_defaults=param_defaults,
+        param_default_owners={name: info.describe() for name, info in param_owners.items()},
         checks=checks,
     )
-    return Setup(engine, merged(host, "policylint_report_formats", "report format", _formats))
+    formats, format_owners = merged(host, "policylint_report_formats", "report format", _formats)
+    guarded = {name: _guard_reporter(reporter, format_owners[name].describe(), name) for name, reporter in formats.items()}
+    return Setup(engine, guarded)
+
+
+def _guard_reporter(reporter: Reporter, owner: str, name: str) -> Reporter:
+    """A reporter whose failure names its plugin (exit 2), whatever it raises."""
+
+    def report(results: Any, context: Any, out: Any) -> Any:
+        try:
+            return reporter(results, context, out)
+        except PolicylintError:
+            raise  # a check or function inside the run already named its plugin
+        except Exception as exc:
+            raise PluginError(f"{owner}: report format {name!r} failed: {type(exc).__name__}: {exc}") from None
+
+    return report
 
 
 def discover(
