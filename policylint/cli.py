@@ -161,18 +161,38 @@ def _settings(config_path: str | None) -> Any:
     return load_config(found) if found else Settings()
 
 
+def _setup_from_config(config_path: str | None, disabled_plugins: tuple[str, ...]) -> Any:
+    """Plugins and engine as ``check`` would build them (configured params, severities, packs).
+
+    Rule selection is left out: ``rule`` and ``plugins`` describe every rule there is.
+    """
+    from policylint.config import with_flags
+    from policylint.engine import EngineOptions
+    from policylint.plugins import create_host
+    from policylint.runner import setup
+
+    settings = with_flags(_settings(config_path), disable_plugins=disabled_plugins)
+    options = EngineOptions(params=settings.params, severity=settings.severity, origins=settings.origins)
+    host = create_host(settings.disable_plugins, origins=settings.origins)
+    return settings, host, setup(host, options, settings.policy_paths)
+
+
 @cli.command()
 @click.argument("rule_id", required=False)
 @click.option("--all", "show_all", is_flag=True, help="Show every rule.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="PATH", help="Configuration file.")
+@click.option("--disable-plugin", "disabled_plugins", multiple=True, metavar="NAME", help="Do not load this plugin.")
 @_guarded
-def rule(rule_id: str | None, show_all: bool, output_format: str) -> None:
-    """Explain a rule: what it checks, why, and its parameters."""
+def rule(rule_id: str | None, show_all: bool, output_format: str, config_path: str | None,
+         disabled_plugins: tuple[str, ...]) -> None:
+    """Explain a rule: what it checks, why, and its parameters (with the configured values)."""
     from policylint.explain import explain_rules
 
     if not show_all and rule_id is None:
         raise UsageError("give a rule id (e.g. RAG001) or --all")
-    click.echo(explain_rules(None if show_all else rule_id, output_format), nl=False)
+    _, _, run = _setup_from_config(config_path, disabled_plugins)
+    click.echo(explain_rules(run.engine, None if show_all else rule_id, output_format), nl=False)
 
 
 @cli.command()
@@ -181,28 +201,30 @@ def rule(rule_id: str | None, show_all: bool, output_format: str) -> None:
 @click.option("--disable-plugin", "disabled_plugins", multiple=True, metavar="NAME", help="Do not load this plugin.")
 @_guarded
 def plugins(output_format: str, config_path: str | None, disabled_plugins: tuple[str, ...]) -> None:
-    """List the loaded plugins and what each contributes."""
+    """List the loaded plugins and what each contributes (after checking their answers)."""
     import json
 
-    from policylint.plugins import create_host, describe
+    from policylint.plugins import describe
 
-    settings = _settings(config_path)
-    disabled = (*settings.disable_plugins, *disabled_plugins)
-    listing = describe(create_host(disabled, origins=settings.origins))
+    settings, host, _ = _setup_from_config(config_path, disabled_plugins)  # a broken plugin exits 2 here too
+    listing = describe(host)
+    disabled = sorted(set(settings.disable_plugins))
     if output_format == "json":
-        click.echo(json.dumps({"plugins": listing, "disabled": sorted(set(disabled))}, indent=2))
+        click.echo(json.dumps({"plugins": listing, "disabled": disabled}, indent=2))
         return
     for plugin in listing:
         click.echo(f"{plugin['name']} ({plugin['distribution']} {plugin['version']})")
         for pack in plugin.get("packs", []):
             click.echo(f"  pack {pack['name']} ({pack['path']}): {', '.join(pack['rules']) or 'no rules'}")
-        for key in ("tables", "functions", "checks", "formats"):
+        for key in ("tables", "checks", "formats"):
             if plugin.get(key):
                 click.echo(f"  {key}: {', '.join(plugin[key])}")
+        for name, doc in plugin.get("functions", {}).items():
+            click.echo(f"  function {name}(): {doc or 'undocumented'}")
         if plugin.get("params"):
             click.echo("  params: " + ", ".join(f"{k} = {v}" for k, v in plugin["params"].items()))
     if disabled:
-        click.echo(f"disabled: {', '.join(sorted(set(disabled)))}")
+        click.echo(f"disabled: {', '.join(disabled)}")
 
 
 def main() -> None:

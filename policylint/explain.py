@@ -7,21 +7,18 @@ import re
 import textwrap
 from typing import Any
 
-from policylint.engine import EngineOptions
+from policylint.engine import Engine
 from policylint.errors import UsageError
 from policylint.expr import render
 from policylint.findings import RuleInfo
 from policylint.packs import Policy
-from policylint.plugins import create_host
-from policylint.runner import setup
 from policylint.schema import did_you_mean
 
 _PARAM = re.compile(r"params\.([a-z][a-z0-9_]*)")
 
 
-def explain_rules(rule_id: str | None, output_format: str) -> str:
-    """One rule (or all, when ``rule_id`` is None) as text or JSON."""
-    engine = setup(create_host(), EngineOptions()).engine
+def explain_rules(engine: Engine, rule_id: str | None, output_format: str) -> str:
+    """One rule (or all, when ``rule_id`` is None) as text or JSON, with the run's parameter values."""
     rules = engine.rules
     if rule_id is not None and rule_id not in rules:
         raise UsageError(f"unknown rule {rule_id!r}{did_you_mean(rule_id, rules)}")

@@ -7,6 +7,7 @@ data is named in the error (exit 2), never skipped.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,7 +198,9 @@ def describe(host: PluginHost) -> list[dict[str, Any]]:
         for pack in (load_pack(Path(p)) for p in paths)
     ])
     add("policylint_manifest_tables", "tables", lambda tables: sorted(f"ext.{name}" for name in tables))
-    add("policylint_condition_functions", "functions", lambda functions: sorted(functions))
+    add("policylint_condition_functions", "functions", lambda functions: {
+        name: (inspect.getdoc(function) or "").split("\n")[0] for name, function in sorted(functions.items())
+    })
     add("policylint_checks", "checks", lambda checks: sorted(check.id for check in checks))
     add("policylint_param_defaults", "params", lambda params: dict(sorted(params.items())))
     add("policylint_report_formats", "formats", lambda formats: sorted(formats))

@@ -1,8 +1,14 @@
-"""Shared fixtures: the built-in engine pinned to the date the scenarios are written for."""
+"""Shared fixtures: the built-in engine pinned to the date the scenarios are written for, and
+wheels installed in throwaway virtualenvs (the install and plugin tests)."""
 
 from __future__ import annotations
 
 import datetime
+import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
 from pathlib import Path
 
 import pytest
@@ -24,3 +30,63 @@ def builtin_pack() -> Pack:
 @pytest.fixture(scope="session")
 def engine(builtin_pack: Pack) -> Engine:
     return Engine([builtin_pack], options=EngineOptions(today=TODAY))
+
+
+# -- wheels in throwaway virtualenvs ---------------------------------------------------------
+
+#: Never copied into a build: caches, environments and build output of the checkout.
+_NOT_SOURCE = shutil.ignore_patterns(
+    ".git", "__pycache__", "*.egg-info", ".venv", "build", "dist", ".pytest_cache", ".hypothesis", ".ruff_cache",
+    ".benchmarks",
+)
+
+
+def build_wheel(project: Path, workdir: Path) -> Path:
+    """Build ``project``'s wheel offline (no build isolation: hatchling comes from the test extras).
+
+    The build runs on a copy, deleted afterwards, so nothing installed from the wheel can be
+    read from a source tree and the checkout gets no build output.
+    """
+    source = workdir / "src"
+    shutil.copytree(project, source, ignore=_NOT_SOURCE)
+    wheels = workdir / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(source)],
+        check=True, capture_output=True,
+    )
+    shutil.rmtree(source)
+    (wheel,) = wheels.glob("*.whl")
+    return wheel
+
+
+def make_venv(env_dir: Path, *wheels: Path) -> Path:
+    """A virtualenv with ``wheels`` installed, not editable; dependencies shared, no network.
+
+    Dependencies come from the running environment: its site-packages goes on the new
+    environment's path by a ``.pth`` file, after the environment's own, where the wheels are
+    installed. Nothing is installed into the running environment.
+    """
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    Path(inner, "outer-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", "utf-8")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--force-reinstall", "-q",
+         *map(str, wheels)],
+        check=True, capture_output=True,
+    )
+    return env_dir
+
+
+@pytest.fixture(scope="session")
+def policylint_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """policylint's wheel, built once per session from a copy of the checkout."""
+    pytest.importorskip("hatchling", reason="the wheel is built offline with hatchling (in the test extras)")
+    return build_wheel(REPO, tmp_path_factory.mktemp("policylint-wheel"))
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory, policylint_wheel: Path) -> Path:
+    """A virtualenv with policylint installed from a freshly built wheel (dependencies shared)."""
+    return make_venv(tmp_path_factory.mktemp("install") / "venv", policylint_wheel)

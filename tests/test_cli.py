@@ -215,3 +215,18 @@ def test_no_manifest_found_warns_and_passes(tmp_path: Path) -> None:
     proc = run("check", cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stderr.decode() == "policylint: warning: no manifests found\n"
+
+
+def test_rule_shows_configured_parameter_values(tmp_path: Path) -> None:
+    write(tmp_path / "policylint.toml", "params = { format_volume_per_day = 150_000 }\n")
+    text = run("rule", "FMT001", cwd=tmp_path).stdout.decode()
+    facts = {line.split()[0]: " ".join(line.split()[1:]) for line in text.splitlines() if line.startswith("  params.")}
+    assert facts == {"params.format_volume_per_day": "150,000"}
+
+
+def test_rule_and_plugins_fail_closed_on_bad_configuration(tmp_path: Path) -> None:
+    write(tmp_path / "policylint.toml", "params = { quality_bar = 85 }\n")
+    for args in (("rule", "PRM002"), ("plugins",)):
+        proc = run(*args, cwd=tmp_path)
+        assert proc.returncode == 2
+        assert "did you mean 0.85?" in proc.stderr.decode()

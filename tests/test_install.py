@@ -1,13 +1,13 @@
-"""A non-editable install in a fresh virtualenv, run from an unrelated directory, finds the pack."""
+"""A non-editable install in a fresh virtualenv, run from an unrelated directory, finds the pack.
+
+The virtualenv is conftest's ``installed`` fixture (shared with the plugin tests).
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
-import sys
-import sysconfig
-import venv
 from pathlib import Path
 
 import pytest
@@ -15,34 +15,6 @@ import pytest
 from conftest import REPO
 
 pytest.importorskip("hatchling", reason="the wheel is built offline with hatchling (in the test extras)")
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A virtualenv with policylint installed from a freshly built wheel (dependencies shared)."""
-    root = tmp_path_factory.mktemp("install")
-    source = root / "src"
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", "__pycache__", "*.egg-info", ".venv", "build", "dist"))
-    wheels = root / "wheels"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(source)],
-        check=True, capture_output=True,
-    )
-    env_dir = root / "venv"
-    venv.create(env_dir, with_pip=False)
-    python = env_dir / "bin" / "python"
-    # Dependencies come from the running environment (no network): its site-packages goes on
-    # the new environment's path, after the environment's own, where the wheel is installed.
-    inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                           capture_output=True, text=True, check=True).stdout.strip()
-    Path(inner, "outer-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", "utf-8")
-    (wheel,) = wheels.glob("policylint-*.whl")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--force-reinstall", "-q", str(wheel)],
-        check=True, capture_output=True,
-    )
-    shutil.rmtree(source)  # nothing may be read from the source tree
-    return env_dir
 
 
 def test_wheel_install_lints_the_bundled_examples(installed: Path, tmp_path: Path) -> None:
