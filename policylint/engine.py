@@ -11,7 +11,7 @@ import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 
@@ -28,8 +28,7 @@ from policylint.schema import did_you_mean
 from policylint.waivers import DEFAULT_MAX_WAIVER_DAYS, WAIVER_RULES, apply_waivers
 
 
-@dataclass(frozen=True)
-class CompiledRule:
+class CompiledRule(NamedTuple):
     """A policy or a plugin's check, ready to run: ``evaluate`` gives one message per finding."""
 
     rule: Policy | Check

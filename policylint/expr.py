@@ -33,8 +33,7 @@ import ast
 import operator
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from policylint.schema import ABSENT, FieldType, did_you_mean
 
@@ -53,8 +52,7 @@ class ExpressionError(Exception):
         self.column = column
 
 
-@dataclass(frozen=True)
-class Function:
+class Function(NamedTuple):
     """A function conditions may call. ``absent_ok`` functions see absent arguments as such."""
 
     name: str
@@ -107,8 +105,7 @@ _ARITHMETIC: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
 _SYMBOLS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
 
-@dataclass(frozen=True)
-class _Node:
+class _Node(NamedTuple):
     """A compiled sub-expression: how to evaluate it, and what the checker knows of its type."""
 
     evaluate: Evaluator

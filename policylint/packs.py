@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import tomli
 
@@ -25,8 +24,7 @@ RULE_ID = re.compile(r"[A-Z]{2,6}[0-9]{3}")
 PACK_FILE = "pack.toml"
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     """What a key of a pack file must hold. Checked by hand, not by pydantic: packs load on
     every run, and building models for them cost more start-up time than reading them."""
 
@@ -82,8 +80,7 @@ PARAM_KEYS: dict[str, Key] = {
 }
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):
     """A named threshold: its type, default and where the number comes from."""
 
     name: str
@@ -104,8 +101,7 @@ class Param:
         return None if ok else value_problem(FieldType(kind), value)
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """One policy as declared; ``file`` and ``positions`` let compile errors point into it."""
 
     id: str
@@ -139,8 +135,7 @@ class Policy:
         return index.locate((key,))
 
 
-@dataclass(frozen=True)
-class Pack:
+class Pack(NamedTuple):
     name: str
     version: str
     description: str

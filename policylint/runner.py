@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 import inspect
 import os
@@ -97,11 +96,11 @@ def setup(host: PluginHost, options: EngineOptions, policy_paths: Sequence[Path]
             where = options.origins.get(f"policy-paths.{path}", "policy-paths")
             raise ConfigError(f"{where}: {path} is not a policy pack (no pack.toml in it)")
     packs = [
-        dataclasses.replace(load_pack(path), owner=info.describe())
+        load_pack(path)._replace(owner=info.describe())
         for info, paths in host.collect("policylint_policy_packs", as_paths)
         for path in paths
     ]
-    packs += [dataclasses.replace(load_pack(path), owner="policy-paths") for path in policy_paths]
+    packs += [load_pack(path)._replace(owner="policy-paths") for path in policy_paths]
     checks = [(check, info.describe()) for info, answer in host.collect("policylint_checks", _checks) for check in answer]
     functions, function_owners = merged(host, "policylint_condition_functions", "condition function")
     checked_functions = {}

@@ -14,7 +14,7 @@ import math
 import types
 import typing
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, NamedTuple, Union
 
 from collections.abc import Mapping
 
@@ -51,8 +51,7 @@ class Kind:
     name: str
 
 
-@dataclass(frozen=True)
-class FieldType:
+class FieldType(NamedTuple):
     """What a field holds, as policies and error messages see it."""
 
     kind: str  # table fraction count number bool string text enum list date any
@@ -152,8 +151,7 @@ def _field_type(annotation: Any, metadata: list[Any]) -> FieldType:
     return FieldType(simple.get(annotation, "any"))
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One validation problem as a user would fix it: the key, what is wrong, where to point."""
 
     key_path: tuple[str | int, ...]

@@ -6,7 +6,6 @@ ignores accepted errors. Each waiver problem is a WVR finding at the waiver's ``
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -70,6 +69,6 @@ def apply_waivers(
         else:
             accepted[rule] = (waiver["reason"], waiver["owner"])
     marked = [
-        dataclasses.replace(f, waived=True, waiver=accepted[f.rule]) if f.rule in accepted else f for f in findings
+        f._replace(waived=True, waiver=accepted[f.rule]) if f.rule in accepted else f for f in findings
     ]
     return marked + problems

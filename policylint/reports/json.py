@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
@@ -68,7 +67,7 @@ def render_json(results: Iterable[ManifestResult], context: ReportContext, out: 
     if context.ignored:  # present only when configuration turned rules off
         ignored = [{"rule": r, "waivable": context.rules[r].waivable} for r in context.ignored]
         out.write(', "ignored": %s' % _dump(ignored))
-    out.write(', "summary": %s}\n' % _dump(dataclasses.asdict(summary)))
+    out.write(', "summary": %s}\n' % _dump(summary._asdict()))
     return summary
 
 

@@ -14,7 +14,6 @@ left out: it is an absolute path).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -157,7 +156,7 @@ def render_sarif(results: Iterable[ManifestResult], context: ReportContext, out:
             out.write(separator + _dump(result_dict(result.path, finding, fingerprint, index)))
             separator = ",\n"
     summary = tally.summary()
-    policylint: dict[str, Any] = {"manifests": manifests, "summary": dataclasses.asdict(summary)}
+    policylint: dict[str, Any] = {"manifests": manifests, "summary": summary._asdict()}
     if context.ignored:
         policylint["ignored"] = [{"rule": r, "waivable": context.rules[r].waivable} for r in context.ignored]
     out.write("\n], %s: %s}\n]}\n" % (_dump("properties"), _dump({"policylint": policylint})))
