@@ -283,15 +283,14 @@ def validate(source: Source, data: dict[str, Any], ext_models: ExtModels) -> lis
     try:
         Manifest.model_validate(data)
     except ValidationError as exc:
-        findings.extend(_explain(source, data, exc, (), Manifest))
+        findings.extend(_explain(source, exc, (), Manifest))
     findings.extend(_cross_field_problems(source, data, {f.key for f in findings}))
     findings.extend(_ext_problems(source, data.get("ext"), ext_models))
     return findings
 
 
-def _explain(
-    source: Source, data: Any, exc: ValidationError, prefix: KeyPath, model: type[BaseModel]
-) -> list[Finding]:
+def _explain(source: Source, exc: ValidationError, prefix: KeyPath, model: type[BaseModel]) -> list[Finding]:
+    """pydantic's errors as MAN002 findings (ext tables are checked against their own models)."""
     fields = describe_model(model) if model is not Manifest else _ALL_FIELDS
     return [
         man002(source, prefix + problem.key_path, problem.message, at=None if problem.at is None else prefix + problem.at)
@@ -358,7 +357,7 @@ def _ext_problems(source: Source, ext: Any, ext_models: ExtModels) -> list[Findi
         try:
             model.model_validate(table)
         except ValidationError as exc:
-            findings.extend(_explain(source, table, exc, ("ext", name), model))
+            findings.extend(_explain(source, exc, ("ext", name), model))
     return findings
 
 

@@ -27,7 +27,6 @@ from conftest import REPO, SCENARIOS, TODAY, build_wheel, make_venv
 from pydantic import BaseModel, ConfigDict
 
 from policylint import __version__
-from policylint.builtin import builtin_pack_path
 from policylint.engine import Engine, EngineOptions
 from policylint.packs import load_pack
 
@@ -636,6 +635,14 @@ def test_the_scenario_passes_without_a_broken_plugin(tmp_path: Path) -> None:
     assert proc.stdout.endswith("1 manifest checked: 1 passed, 0 failed (0 errors, 0 warnings, 0 waived)\n")
 
 
+def _subprocess_builtin_pack() -> Path:
+    """The built-in pack as the policylint subprocesses see it: the installed copy under CI's
+    non-editable install, the source tree's under an editable one (this process may differ)."""
+    code = "from policylint.builtin import builtin_pack_path; print(builtin_pack_path())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/")
+    return Path(out.stdout.strip())
+
+
 @pytest.mark.parametrize("case", [pytest.param(case, id=name) for name, case in CASES.items()])
 def test_broken_plugin_stops_the_run_naming_it(case: Case, tmp_path: Path) -> None:
     """Exit 2 and one line that names the plugin, its distribution and version, and what went wrong.
@@ -646,7 +653,7 @@ def test_broken_plugin_stops_the_run_naming_it(case: Case, tmp_path: Path) -> No
     assert proc.returncode == 2
     assert proc.stdout == ""
     expected = "policylint: error: " + case.expected.format(
-        site=tmp_path / "site", builtin=builtin_pack_path() / "RAG001.toml", version=__version__)
+        site=tmp_path / "site", builtin=_subprocess_builtin_pack() / "RAG001.toml", version=__version__)
     if case.prefix_only:
         assert proc.stderr.startswith(expected)
         assert proc.stderr.count("\n") == 1
