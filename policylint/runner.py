@@ -243,7 +243,6 @@ def check_paths(engine: Engine, paths: Sequence[str], stdin: Any = None, jobs: i
 
 #: Below this many manifests, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 256
-CHUNK_SIZE = 64
 
 
 def default_jobs(count: int) -> int:
@@ -284,7 +283,11 @@ def _check_in_workers(engine: Engine, paths: Sequence[str], stdin: Any, jobs: in
 
     context = multiprocessing.get_context("fork")  # each worker inherits the compiled engine
     files = [p for p in paths if p != STDIN]
-    chunks = [files[i : i + CHUNK_SIZE] for i in range(0, len(files), CHUNK_SIZE)]
+    # Few, large chunks: each one costs a round trip through the pool's threads in this
+    # process; four per worker still balances the load (measured: 64 -> 1,250 per chunk
+    # took 10k manifests on 2 workers from 0.99 s to 0.88 s).
+    size = min(max(len(files) // (jobs * 4), 64), 2048)
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
     with context.Pool(jobs, initializer=_init_worker, initargs=(engine,)) as pool:
         if STDIN in paths:  # "-" sorts before every path; standard input stays in this process
             yield check_one(engine, STDIN, stdin)
