@@ -139,7 +139,11 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
         reporter(results, context, sys.stdout)
     else:
         kept = list(results)  # two reports of one run: the file's and the terminal's
-        with open(output, "w", encoding="utf-8", newline="\n") as stream:
+        try:
+            stream = open(output, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
+        with stream:
             reporter(iter(kept), ReportContext(__version__, run.engine.rules, ignored=ignored), stream)
         terminal = run.formats["text"]
         terminal(iter(kept), ReportContext(__version__, run.engine.rules, color=_use_color(), quiet=quiet, ignored=ignored), sys.stdout)

@@ -230,3 +230,21 @@ def test_rule_and_plugins_fail_closed_on_bad_configuration(tmp_path: Path) -> No
         proc = run(*args, cwd=tmp_path)
         assert proc.returncode == 2
         assert "did you mean 0.85?" in proc.stderr.decode()
+
+
+def test_output_to_an_unwritable_place_is_a_usage_error(tmp_path: Path) -> None:
+    write(tmp_path / "mlproject.toml", PASSING)
+    proc = run("check", "-o", "missing/dir/report.json", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == (
+        "policylint: error: --output: cannot write missing/dir/report.json: No such file or directory\n"
+    )
+
+
+def test_output_writes_the_report_and_prints_text(tmp_path: Path) -> None:
+    write(tmp_path / "mlproject.toml", FAILING)
+    proc = run("check", "-o", "report.json", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 1
+    report = json.loads((tmp_path / "report.json").read_text("utf-8"))
+    assert report["manifests"][0]["decision"]["recommendation"] == "rag"
+    assert proc.stdout.decode().splitlines()[-1] == "1 manifest checked: 0 passed, 1 failed (1 errors, 0 warnings, 0 waived)"
