@@ -15,13 +15,13 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from policylint._version import __version__
-from policylint.errors import ExitCode, PolicylintError, UsageError
+from policylint.errors import ExitCode, PolicylintError, UsageError, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"policylint: error: {message}", err=True)
+    click.echo(f"policylint: error: {printable(message)}", err=True)
     sys.exit(ExitCode.TOOL_ERROR)
 
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import tomli
-
+from policylint import toml
 from policylint.errors import ConfigError, located
 from policylint.positions import KeyPath, SourceIndex
 from policylint.schema import Kind, describe_model, explain
@@ -97,8 +96,8 @@ def _has_tool_table(path: Path) -> bool:
     if "policylint" not in text:
         return False
     try:
-        tool = tomli.loads(text).get("tool", {})
-    except tomli.TOMLDecodeError:
+        tool = toml.loads(text).get("tool", {})
+    except toml.TOMLError:
         return True  # claim it, so that loading reports the syntax error: the gate fails closed
     return isinstance(tool, dict) and "policylint" in tool
 
@@ -110,9 +109,9 @@ def load_config(path: Path) -> Settings:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
     try:
-        data = tomli.loads(text)
-    except tomli.TOMLDecodeError as exc:
-        raise ConfigError(located(str(path), exc.lineno, exc.colno, f"invalid TOML: {exc.msg}")) from None
+        data = toml.loads(text)
+    except toml.TOMLError as exc:
+        raise ConfigError(located(str(path), exc.line, exc.column, f"invalid TOML: {exc.message}")) from None
     prefix: KeyPath = ("tool", "policylint") if path.name == PYPROJECT else ()
     tool = data.get("tool", {}) if prefix else {}
     table = (tool.get("policylint", {}) if isinstance(tool, dict) else None) if prefix else data
@@ -168,8 +167,8 @@ def parse_param(text: str) -> tuple[str, Any]:
     if not sep or not name.strip():
         raise ConfigError(f"--param: expected NAME=VALUE, got {text!r}")
     try:
-        value = tomli.loads(f"value = {raw.strip()}")["value"]
-    except tomli.TOMLDecodeError:
+        value = toml.loads(f"value = {raw.strip()}")["value"]
+    except toml.TOMLError:
         raise ConfigError(f"--param {name.strip()}: {raw!r} is not a number") from None
     return name.strip(), value
 

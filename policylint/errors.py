@@ -40,6 +40,16 @@ class PluginError(PolicylintError):
     """A plugin that fails to load, raises, or returns malformed data."""
 
 
+#: Control characters a user's file may smuggle into a message (a key like "a\nb", a terminal
+#: escape), shown escaped: one message stays one line, and the terminal stays untouched.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {0x0A: "\\n", 0x09: "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped, for terminals and line-based logs."""
+    return text.translate(_CONTROLS)
+
+
 def located(path: str, line: int, column: int, message: str) -> str:
     """The ``path:line:col: message`` shape that editors and CI logs parse."""
     return f"{path}:{line}:{column}: {message}"

@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from policylint.schema import ABSENT, FieldType, did_you_mean
+from policylint.schema import ABSENT, FieldType, did_you_mean, show
 
 Namespace = Mapping[str, Any]
 Evaluator = Callable[[Namespace], Any]
@@ -416,7 +416,7 @@ def render(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return f"{value:,}"
+        return f"{value:,}" if value.bit_length() <= 64 else show(value)
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 1e15:
             return f"{int(value):,}"

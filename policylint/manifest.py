@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-import tomli
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from policylint import toml
 from policylint.findings import Finding
 from policylint.positions import KeyPath, SourceIndex
 from policylint.schema import (
@@ -240,13 +240,9 @@ def load_manifest(path: str, raw: bytes, ext_models: ExtModels | None = None) ->
         assert problem is not None
         return LoadedManifest(Source(path, ""), None, [problem])
     try:
-        data = tomli.loads(source.text)
-    except tomli.TOMLDecodeError as exc:
-        message = f"invalid TOML: {getattr(exc, 'msg', str(exc))}"
-        line, column = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
-        return LoadedManifest(source, None, [Finding("MAN001", "invalid-toml", "error", message, "", line, column)])
-    except RecursionError:
-        finding = Finding("MAN001", "invalid-toml", "error", "invalid TOML: nested too deeply", "", 1, 1)
+        data = toml.loads(source.text)
+    except toml.TOMLError as exc:
+        finding = Finding("MAN001", "invalid-toml", "error", f"invalid TOML: {exc.message}", "", exc.line, exc.column)
         return LoadedManifest(source, None, [finding])
     version_problem = check_schema_version(source, data)
     if version_problem is not None:

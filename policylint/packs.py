@@ -13,12 +13,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-import tomli
-
+from policylint import toml
 from policylint.errors import PackError, located
 from policylint.findings import RECOMMENDATIONS
 from policylint.positions import SourceIndex
-from policylint.schema import FieldType, did_you_mean, show, type_name, value_problem
+from policylint.schema import MAX_QUANTITY, FieldType, did_you_mean, show, type_name, value_problem
 
 RULE_ID = re.compile(r"[A-Z]{2,6}[0-9]{3}")
 PACK_FILE = "pack.toml"
@@ -91,13 +90,13 @@ class Param(NamedTuple):
     pack: str
 
     def check(self, value: Any) -> str | None:
-        """Why ``value`` does not fit this parameter, or None."""
+        """Why ``value`` does not fit this parameter, or None (bounds as the manifest's own)."""
         kind = {"integer": "count", "number": "number", "fraction": "fraction"}[self.type]
         if self.type == "integer":
-            ok = type(value) is int and 0 <= value
+            ok = type(value) is int and 0 <= value <= MAX_QUANTITY
         else:
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
-            ok = ok and 0 <= value <= (1 if self.type == "fraction" else float("inf"))
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            ok = number and 0 <= value <= (1 if self.type == "fraction" else MAX_QUANTITY)
         return None if ok else value_problem(FieldType(kind), value)
 
 
@@ -254,6 +253,6 @@ def _read(path: Path) -> tuple[dict[str, Any], str]:
     except (OSError, UnicodeDecodeError) as exc:
         raise PackError(f"{path}: cannot read the policy file: {exc}") from None
     try:
-        return tomli.loads(text), text
-    except tomli.TOMLDecodeError as exc:
-        raise PackError(located(str(path), exc.lineno, exc.colno, f"invalid TOML: {exc.msg}")) from None
+        return toml.loads(text), text
+    except toml.TOMLError as exc:
+        raise PackError(located(str(path), exc.line, exc.column, f"invalid TOML: {exc.message}")) from None

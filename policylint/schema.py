@@ -259,8 +259,9 @@ def show(value: Any) -> str:
     if isinstance(value, str):
         text = value if len(value) <= 40 else value[:37] + "..."
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, int) and abs(value) >= 10**15:
-        return f"{str(value)[:6]}... ({len(str(abs(value)))} digits)"
+    if isinstance(value, int) and value.bit_length() > 50:
+        # Shown by size: str() of a long enough integer raises (Python's digit limit).
+        return f"a {'negative ' if value < 0 else ''}{value.bit_length()}-bit integer"
     if isinstance(value, (dict, list)):
         return ""
     return str(value)

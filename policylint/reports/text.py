@@ -10,6 +10,7 @@ from typing import TextIO
 
 import pluggy
 
+from policylint.errors import printable
 from policylint.findings import Finding, ManifestResult, Summary
 from policylint.reports import ReportContext, Reporter, Tally
 
@@ -25,10 +26,10 @@ def _paint(text: str, style: str, color: bool) -> str:
 def format_finding(path: str, finding: Finding, color: bool = False) -> str:
     """``path:line:col: RULE [severity] message``; waived findings say who accepted them."""
     label = "waived" if finding.waived else finding.severity
-    text = f"{path}:{finding.line}:{finding.column}: {_paint(finding.rule, 'bold', color)} "
-    text += f"[{_paint(label, 'waived' if finding.waived else finding.severity, color)}] {finding.message}"
+    text = f"{printable(path)}:{finding.line}:{finding.column}: {_paint(finding.rule, 'bold', color)} "
+    text += f"[{_paint(label, 'waived' if finding.waived else finding.severity, color)}] {printable(finding.message)}"
     if finding.waiver is not None:
-        text += f" (waived by {finding.waiver[1]})"
+        text += f" (waived by {printable(finding.waiver[1])})"
     return text
 
 
@@ -36,9 +37,10 @@ def format_decision(result: ManifestResult, color: bool = False) -> str:
     """``path: proposal fine-tune -> recommend rag (fail)``."""
     decision = result.decision
     verdict = _paint(decision.verdict, decision.verdict, color)
+    path = printable(result.path)
     if decision.recommendation is None:
-        return f"{result.path}: invalid manifest, not evaluated ({verdict})"
-    return f"{result.path}: proposal {decision.proposal} -> recommend {decision.recommendation} ({verdict})"
+        return f"{path}: invalid manifest, not evaluated ({verdict})"
+    return f"{path}: proposal {decision.proposal} -> recommend {decision.recommendation} ({verdict})"
 
 
 def format_summary(summary: Summary) -> str:
