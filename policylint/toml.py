@@ -7,6 +7,7 @@ A user's file must never turn those into a crash.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import tomli
@@ -27,6 +28,32 @@ def loads(text: str) -> dict[str, Any]:
     except tomli.TOMLDecodeError as exc:
         raise TOMLError(getattr(exc, "msg", str(exc)), getattr(exc, "lineno", 1), getattr(exc, "colno", 1)) from None
     except RecursionError:
-        raise TOMLError("nested too deeply") from None
+        raise TOMLError("nested too deeply", *_position(text, _deep_bracket(text))) from None
     except ValueError as exc:  # int("9" * 5000): Python's limit on converting long integers
-        raise TOMLError(f"a value cannot be read: {exc}") from None
+        match = _LONG_NUMBER.search(text)
+        raise TOMLError(f"a value cannot be read: {exc}", *_position(text, match.start() if match else None)) from None
+
+
+# tomli gives no position for these two refusals: find the culprit, for the finding's line.
+_LONG_NUMBER = re.compile(r"[0-9][0-9_]{4299,}|0x[0-9A-Fa-f_]{3000,}")
+_NESTING_LIMIT = 256
+
+
+def _deep_bracket(text: str) -> int | None:
+    """The offset of the first bracket nested deeper than anyone writes by hand."""
+    depth = 0
+    for offset, char in enumerate(text):
+        if char in "[{":
+            depth += 1
+            if depth > _NESTING_LIMIT:
+                return offset
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return None
+
+
+def _position(text: str, offset: int | None) -> tuple[int, int]:
+    if offset is None:
+        return 1, 1
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
