@@ -12,8 +12,9 @@ the output is deterministic.
 - the command line (through click's runner) on generated manifests, in every report format;
 - configuration files (``policylint.toml`` and ``[tool.policylint]``) around the real keys.
 
-Generated integers stay below 2**200, to keep examples small; integers too long for ``str()``
-(more than 4,300 decimal digits) and nesting too deep for tomli have regression tests at the end.
+Generated values include integers too long for ``str()`` (more than 4,300 decimal digits, written
+in hex or in decimal) and arrays nested past tomli's limit of 400; each crash found has a minimal
+regression test at the end.
 """
 
 from __future__ import annotations
@@ -25,22 +26,24 @@ import math
 import os
 import random
 import re
+import sys
 import tempfile
-from xml.etree import ElementTree
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import tomli
 from click.testing import CliRunner
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policylint.cli import cli
 from policylint.config import Settings, find_config, load_config
 from policylint.engine import Engine
 from policylint.errors import ConfigError
-from policylint.manifest import dotted
+from policylint.findings import Finding
+from policylint.manifest import FIELDS, dotted
 from policylint.positions import SourceIndex
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -76,7 +79,7 @@ ENUM_WORDS = [
     "general-quality", "format-consistency", "domain-conventions", "cost-latency", "behavior", "knowledge",
     "hallucination", "frontier", "small", "format", "knowledge-gap", "retried", "system-failure",
     "data-corruption", "human-labeled", "frontier-generated", "production-logs", "mixed",
-    "Fine-Tune", "fine_tune", "", " ", "\t", "\n",
+    "Fine-Tune", "fine_tune", "", " ", "\t", "\n", "a\nb", "\r", "\x1b[2J", "\u2028", "\x00",
 ]
 FIELD_NAMES = [
     "schema_version", "project", "name", "owner", "description", "task", "kind", "narrow", "reasoning",
@@ -92,11 +95,22 @@ FIELD_NAMES = [
 
 # ------------------------------------------------------------------------------ strategies
 
-#: Below 2**200: see the module docstring (longer integers have their own regression tests).
+class LongInt(int):
+    """An integer too long for ``str()``, with a ``repr`` that works (hypothesis shows examples)."""
+
+    def __repr__(self) -> str:
+        return f"LongInt({'-' if self < 0 else ''}{self.bit_length()} bits)"
+
+    __str__ = int.__repr__  # raises, as for a plain int: the writer then writes it in hex
+
+
+#: Integers str() refuses (more than 4,300 digits): tomli cannot read them in decimal, but can in hex.
+LONG_INTS = [LongInt(10**4300), LongInt(16**3572 - 1), LongInt(-(10**4300)), LongInt(2**20_000)]
 ints = st.one_of(
     st.integers(-(2**200), 2**200),
     st.sampled_from([0, 1, -1, 2, 5, 10, 85, 100, 101, 200, 499, 500, 501, 100_000, 100_001, 10**6, 10**12,
-                     10**12 + 1, 2**53 + 1, 2**63 - 1, 2**63, 2**64, 2**70, -(2**70), 10**15, 10**100]),
+                     10**12 + 1, 2**50, 2**53 + 1, 2**63 - 1, 2**63, 2**64, 2**70, -(2**70), 10**15, 10**100,
+                     *LONG_INTS]),
 )
 floats = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
@@ -117,8 +131,18 @@ scalars = st.one_of(st.booleans(), ints, floats, strings, dates, datetimes, time
 keys = st.one_of(st.sampled_from(FIELD_NAMES), st.text(max_size=10))
 #: Layouts of the TOML writer: None writes it plainly.
 seeds = st.one_of(st.none(), st.integers(0, 2**32))
+
+class RawToml(str):
+    """TOML text the writer copies as it is: arrays nested too deep to build as Python lists here."""
+
+    def __repr__(self) -> str:
+        return f"RawToml({self[:12]!r}... {len(self)} characters)"
+
+
+#: Arrays nested as deep as tomli reads (as a key's value), and one level deeper than that.
+DEEP = [RawToml("[" * n + "]" * n) for n in (401, 402)]
 toml_values = st.recursive(
-    scalars,
+    st.integers(0, 15).flatmap(lambda i: st.sampled_from(DEEP) if i == 0 else scalars),  # deep now and then
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)),
     max_leaves=8,
 )
@@ -154,17 +178,35 @@ def toml_key(name: str, rng: random.Random | None = None) -> str:
     return name if _BARE.match(name) else toml_string(name)
 
 
+def toml_int(value: int, rng: random.Random | None = None) -> str:
+    """An integer literal; one too long for ``str()`` in hex (when positive) or in decimal."""
+    try:
+        return str(value)
+    except ValueError:
+        pass
+    if value > 0 and (rng is None or rng.randrange(2)):
+        return hex(value)
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        return str(value)
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
 def toml_inline(value: Any, rng: random.Random | None = None) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        return toml_int(value, rng)
     if isinstance(value, float):
         if math.isnan(value):
             return "nan"
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
         return repr(value)
+    if isinstance(value, RawToml):
+        return str.__str__(value)
     if isinstance(value, str):
         return toml_string(value)
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
@@ -243,6 +285,33 @@ def write_toml(doc: dict[str, Any], seed: int | None = None) -> tuple[str, dict[
     return newline.join(lines) + newline, where
 
 
+def _parsed(text: str) -> Any:
+    """What tomli reads from the writer's text; ``UNREADABLE`` when it refuses (on purpose)."""
+    try:
+        return tomli.loads(text)
+    except tomli.TOMLDecodeError:
+        raise  # the writer wrote something that is not TOML: a bug in this file
+    except (ValueError, RecursionError):  # a decimal too long for int(), or nesting past 400
+        return UNREADABLE
+
+
+UNREADABLE = object()
+
+
+def _has_raw(value: Any) -> bool:
+    if isinstance(value, RawToml):
+        return True
+    if isinstance(value, dict):
+        return any(map(_has_raw, value.values()))
+    return isinstance(value, list) and any(map(_has_raw, value))
+
+
+def _round_trips(doc: dict[str, Any], text: str) -> None:
+    parsed = _parsed(text)
+    if parsed is not UNREADABLE and not _has_raw(doc):
+        assert _comparable(parsed) == _comparable(doc)
+
+
 def _comparable(value: Any) -> Any:
     """NaN equal to itself, so a round trip can be compared with ``==``."""
     if isinstance(value, float) and math.isnan(value):
@@ -258,10 +327,13 @@ def _comparable(value: Any) -> Any:
 @given(st.dictionaries(keys, toml_values, max_size=6), seeds)
 def test_writer_round_trips(doc: dict[str, Any], seed: int | None) -> None:
     text, where = write_toml(doc, seed)
-    assert _comparable(tomli.loads(text)) == _comparable(doc)
-    lines = text.split("\n")
-    for path, line in where.items():  # the line recorded for a key names it (or its header does)
-        assert 1 <= line < len(lines)
+    _round_trips(doc, text)
+    if _has_raw(doc):
+        return  # past 100 levels the index loses count (test_regression_positions_after_a_deep_array)
+    index = SourceIndex.from_text(text)  # and the source index finds every key where it was written
+    for path, line in where.items():
+        found = index.position(path)
+        assert found is not None and found[0] == line, (path, line, found, text)
 
 
 def test_writer_round_trips_the_scenarios() -> None:
@@ -311,24 +383,62 @@ def _typo(name: str, draw: Any) -> str:
     return name + " "
 
 
-waivers = st.fixed_dictionaries(
-    {},
-    optional={
-        "rule": st.one_of(st.sampled_from(RULE_IDS + ["fmt001", "FMT", "XYZ999", ""]), scalars),
-        "reason": st.one_of(st.sampled_from(["launch ramps volume", "", "   "]), scalars),
-        "owner": st.one_of(st.sampled_from(["payments-ml", "", " "]), scalars),
-        "expires": st.one_of(dates, scalars),
-        "extra": scalars,
-    },
+near_today = st.dates(datetime.date(2026, 5, 1), datetime.date(2027, 9, 1))
+#: Mostly well-formed waivers (so they reach WVR001-WVR005), sometimes not.
+waivers = st.one_of(
+    st.fixed_dictionaries({
+        "rule": st.sampled_from([*RULE_IDS, "XYZ999", "fmt001"]),
+        "reason": st.sampled_from(["launch ramps volume", "x"]),
+        "owner": st.sampled_from(["payments-ml", "o"]),
+        "expires": near_today,
+    }),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "rule": st.one_of(st.sampled_from(RULE_IDS + ["fmt001", "FMT", "XYZ999", ""]), scalars),
+            "reason": st.one_of(st.sampled_from(["launch ramps volume", "", "   "]), scalars),
+            "owner": st.one_of(st.sampled_from(["payments-ml", "", " "]), scalars),
+            "expires": st.one_of(near_today, dates, scalars),
+            "extra": scalars,
+        },
+    ),
 )
+
+
+BOUNDARIES = [0, 1, 5, 10, 99, 100, 199, 200, 499, 500, 501, 999, 1000, 5000, 5001, 100_000, 100_001,
+              1_000_000, 1_000_001, 3_333_333, 10**12]
+#: A value the format accepts, by field kind: mutations that keep a manifest valid reach the rules.
+VALID_VALUES = {
+    "fraction": st.one_of(st.floats(0, 1), st.sampled_from([0, 1, 0.0, 1.0, 0.85, 0.8499999, 0.8500001, 0.001, 0.03])),
+    "count": st.one_of(st.integers(0, 10**12), st.sampled_from(BOUNDARIES)),
+    "number": st.one_of(st.integers(0, 10**12), st.floats(0, 1e12), st.sampled_from(BOUNDARIES)),
+    "bool": st.booleans(),
+    "string": st.text(max_size=10),
+    "text": st.text(min_size=1, max_size=10).filter(str.strip),
+}
+
+
+def valid_value(path: str) -> st.SearchStrategy[Any]:
+    spec = FIELDS[path]
+    if spec.kind == "enum":
+        return st.sampled_from([int(v) if path == "schema_version" else v for v in spec.values])
+    if spec.kind == "list" and spec.item is not None:
+        return st.lists(st.sampled_from(spec.item.values), max_size=3)
+    return VALID_VALUES[spec.kind]
+
+
+LEAF_FIELDS = sorted(path for path, spec in FIELDS.items() if spec.kind != "table")
 
 
 @st.composite
 def mutated_manifests(draw: Any) -> dict[str, Any]:
     """A scenario manifest with one to five changes a user could make."""
     doc = copy.deepcopy(draw(st.sampled_from(SCENARIO_DOCS)))
+    # Half the time only changes the format accepts (most such manifests stay valid and reach the rules).
+    ops = ["valid", "valid", "valid", "waiver"] if draw(st.booleans()) else [
+        "delete", "replace", "replace", "unknown", "typo", "waiver", "ext", "volume", "valid"]
     for _ in range(draw(st.integers(1, 5))):
-        op = draw(st.sampled_from(["delete", "replace", "replace", "unknown", "typo", "waiver", "ext", "volume"]))
+        op = draw(st.sampled_from(ops))
         slots = _slots(doc)
         if op == "delete" and slots:
             container, key, _ = draw(st.sampled_from(slots))
@@ -363,6 +473,15 @@ def mutated_manifests(draw: Any) -> dict[str, Any]:
                 ext[draw(st.sampled_from(["acme", "governance", "", "x y"]))] = draw(
                     st.one_of(st.dictionaries(keys, toml_values, max_size=3), toml_values)
                 )
+        elif op == "valid":  # a value the format accepts, at any field (its tables made as needed)
+            path = draw(st.sampled_from(LEAF_FIELDS))
+            *parents, leaf = path.split(".")
+            table = doc
+            for name in parents:
+                if not isinstance(table.get(name), dict):
+                    table[name] = {}
+                table = table[name]
+            table[leaf] = draw(valid_value(path))
         elif op == "volume":
             volume = doc.get("volume")
             if not isinstance(volume, dict):
@@ -389,7 +508,10 @@ def _check_result(result: Any, text: str | None) -> None:
     # The engine fixture fails on errors only: a manifest fails exactly when an unwaived error remains.
     failing = any(f.severity == "error" and not f.waived for f in result.findings)
     assert (result.decision.verdict == "fail") == failing, result
-    assert list(result.findings) == sorted(result.findings, key=type(result.findings[0]).sort_key) if result.findings else True
+    rules = [f.rule for f in result.findings]
+    if "MAN001" in rules or "MAN003" in rules:  # the only finding, when the file cannot be read as a manifest
+        assert len(rules) == 1, result
+    assert list(result.findings) == sorted(result.findings, key=Finding.sort_key)
 
 
 def _text_of(raw: bytes) -> str | None:
@@ -399,14 +521,14 @@ def _text_of(raw: bytes) -> str | None:
         return None
 
 
-@fuzz(300)
+@fuzz(1000)
 @given(st.binary(max_size=300))
 def test_random_bytes_never_crash(engine: Engine, raw: bytes) -> None:
     result = engine.check("m.toml", raw)
     _check_result(result, _text_of(raw))
 
 
-@fuzz(300)
+@fuzz(1000)
 @given(st.text(max_size=300))
 def test_random_text_never_crashes(engine: Engine, text: str) -> None:
     raw = text.encode("utf-8")
@@ -418,7 +540,7 @@ def test_random_text_never_crashes(engine: Engine, text: str) -> None:
 TOMLISH = st.text(alphabet="[]{}=\"'.,#\n\r\t abcxyz_-0129e+:TZ\\\ufeff", max_size=120)
 
 
-@fuzz(300)
+@fuzz(1000)
 @given(TOMLISH)
 def test_toml_like_text_never_crashes(engine: Engine, text: str) -> None:
     raw = ("schema_version = 1\n" + text).encode("utf-8")
@@ -443,7 +565,7 @@ def edited_scenarios(draw: Any) -> str:
     return text
 
 
-@fuzz(300)
+@fuzz(500)
 @given(edited_scenarios(), st.booleans())
 def test_edited_scenario_texts_never_crash(engine: Engine, text: str, bom: bool) -> None:
     raw = (("\ufeff" if bom else "") + text).encode("utf-8")
@@ -452,7 +574,7 @@ def test_edited_scenario_texts_never_crash(engine: Engine, text: str, bom: bool)
     assert engine.check("m.toml", raw) == result
 
 
-@fuzz(300)
+@fuzz(500)
 @given(st.one_of(edited_scenarios(), st.text(max_size=200), TOMLISH),
        st.lists(st.lists(st.one_of(keys, st.integers(0, 3)), max_size=4), max_size=5))
 def test_source_index_never_raises(text: str, paths: list[list[Any]]) -> None:
@@ -479,11 +601,11 @@ def _expected_lines(key: str, where: dict[tuple[Any, ...], int]) -> set[int]:
     return enclosing | by_key.get(key, set())
 
 
-@fuzz(300)
+@fuzz(500)
 @given(mutated_manifests(), seeds)
 def test_mutated_manifests_never_crash(engine: Engine, doc: dict[str, Any], seed: int | None) -> None:
     text, where = write_toml(doc, seed)
-    assert _comparable(tomli.loads(text)) == _comparable(doc)  # the writer wrote what we meant
+    _round_trips(doc, text)  # the writer wrote what we meant
     raw = text.encode("utf-8")
     result = engine.check("m.toml", raw)
     _check_result(result, text)
@@ -491,7 +613,10 @@ def test_mutated_manifests_never_crash(engine: Engine, doc: dict[str, Any], seed
     lines = text.split("\n")
     for finding in result.findings:
         assert finding.column <= len(lines[finding.line - 1]) + 1, finding
-        assert finding.line in _expected_lines(finding.key, where), (finding, text)
+        # MAN001 has no key (it is at the syntax error); past 100 levels of nesting the index loses
+        # count (test_regression_positions_after_a_deep_array).
+        if finding.rule != "MAN001" and not _has_raw(doc):
+            assert finding.line in _expected_lines(finding.key, where), (finding, text)
 
 
 # ------------------------------------------------------------------------------ the command line
@@ -503,12 +628,12 @@ def _run(args: list[str], stdin: bytes | None = None) -> Any:
     return CliRunner().invoke(cli, args, input=stdin, catch_exceptions=True)
 
 
-def _assert_clean(result: Any, allowed: tuple[int, ...], *, one_line: bool = True) -> None:
-    """No crash, an allowed exit code, and a tool error is one ``policylint: error:`` line.
+def _one_line(message: str) -> bool:
+    return "\n" not in message and "\r" not in message and "\x1b" not in message
 
-    ``one_line=False`` only when the input holds a line break the message may repeat (a known
-    bug: see ``test_regression_config_error_with_line_break_is_one_line``).
-    """
+
+def _assert_clean(result: Any, allowed: tuple[int, ...]) -> None:
+    """No crash, an allowed exit code, and a tool error is one ``policylint: error:`` line."""
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
     assert result.exit_code in allowed, (result.exit_code, result.stdout, result.stderr)
     for stream in (result.stdout, result.stderr):
@@ -516,21 +641,8 @@ def _assert_clean(result: Any, allowed: tuple[int, ...], *, one_line: bool = Tru
     if result.exit_code == 2:
         # Warnings may come first (`no manifests found` is printed before the packs load).
         warnings, _, error = result.stderr.rpartition("policylint: error: ")
-        assert error.endswith("\n") and (not warnings or warnings.startswith("policylint: warning: ")), result.stderr
-        if one_line:
-            assert all(line.startswith("policylint: warning: ") for line in warnings.splitlines()), result.stderr
-            assert "\n" not in error[:-1] and "\r" not in error, result.stderr
-
-
-def _has_line_break(value: Any) -> bool:
-    """Whether a parsed TOML value holds a line break in any key or string."""
-    if isinstance(value, str):
-        return "\n" in value or "\r" in value
-    if isinstance(value, dict):
-        return any(_has_line_break(k) or _has_line_break(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(map(_has_line_break, value))
-    return False
+        assert all(line.startswith("policylint: warning: ") for line in warnings.splitlines()), result.stderr
+        assert error.endswith("\n") and _one_line(error[:-1]), result.stderr
 
 
 manifest_bytes = st.one_of(
@@ -540,7 +652,7 @@ manifest_bytes = st.one_of(
 )
 
 
-@fuzz(25)
+@fuzz(40)
 @given(st.lists(manifest_bytes, min_size=1, max_size=3), st.sampled_from(FORMATS), st.booleans(), st.sampled_from([1, 1, 2]))
 def test_cli_on_generated_manifests(files: list[bytes], other_format: str, use_stdin: bool, jobs: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
@@ -571,7 +683,12 @@ def test_cli_on_generated_manifests(files: list[bytes], other_format: str, use_s
         other = _run([*base, "--format", other_format, *targets], stdin)
         _assert_clean(other, (0, 1))
         assert other.exit_code == as_json.exit_code
-        if other_format in ("sarif", "gitlab"):
+        if other_format == "text":  # a line per finding, one per manifest, the summary
+            findings = sum(len(m["findings"]) for m in report["manifests"])
+            lines = other.stdout.split("\n")
+            assert lines[-1] == "" and len(lines) - 1 == findings + len(files) + 1, other.stdout
+            assert all(_one_line(line) for line in lines), other.stdout
+        elif other_format in ("sarif", "gitlab"):
             json.loads(other.stdout)
         elif other_format == "junit":
             ElementTree.fromstring(other.stdout.encode("utf-8"))
@@ -635,17 +752,12 @@ def test_load_config_returns_settings_or_config_error(config: tuple[str, str]) -
         try:
             settings_ = load_config(path)
         except ConfigError as exc:
-            try:
-                breaks = _has_line_break(tomli.loads(text))
-            except tomli.TOMLDecodeError:
-                breaks = False
-            # One line, unless the file holds a line break (a known bug: see the regression tests).
-            assert str(exc) and (breaks or ("\n" not in str(exc) and "\r" not in str(exc))), str(exc)
+            assert str(exc)  # the command line prints it escaped, on one line (checked below)
         else:
             assert isinstance(settings_, Settings)
 
 
-@fuzz(30)
+@fuzz(60)
 @given(configurations())
 def test_cli_with_fuzzed_configuration(config: tuple[str, str]) -> None:
     name, text = config
@@ -655,23 +767,22 @@ def test_cli_with_fuzzed_configuration(config: tuple[str, str]) -> None:
         (root / "m").mkdir()
         (root / "m" / "mlproject.toml").write_bytes(SCENARIO_FILES[0].read_bytes())
         result = _run(["check", "--today", TODAY, "--config", str(root / name), "--format", "json", str(root / "m")])
-        try:
-            breaks = _has_line_break(tomli.loads(text))
-        except tomli.TOMLDecodeError:
-            breaks = False
-        _assert_clean(result, (0, 1, 2), one_line=not breaks)
+        _assert_clean(result, (0, 1, 2))
         if result.exit_code != 2:
             json.loads(result.stdout)
         explained = _run(["rule", "--all", "--format", "json", "--config", str(root / name)])
-        _assert_clean(explained, (0, 2), one_line=not breaks)
+        _assert_clean(explained, (0, 2))
         if explained.exit_code == 0:
             json.loads(explained.stdout)
 
 
 # ------------------------------------------------------------------------------ regressions
 #
+# Each found by the fuzz tests above, reduced to a minimal input.
+#
 # Python refuses to convert integers of more than 4,300 decimal digits to or from text
-# (sys.get_int_max_str_digits()); TOML has no bound on integer literals.
+# (sys.get_int_max_str_digits()); TOML has no bound on integer literals. tomli raised a plain
+# ValueError for a long decimal literal, and str() in messages raised for a long hex one.
 
 DECIMAL_4301 = "1" + "0" * 4300  # 10**4300: the shortest decimal literal tomli cannot convert
 HEX_4301 = "0x" + "f" * 3572  # the shortest run of hex f's whose value str() refuses to print
@@ -732,9 +843,8 @@ def test_regression_cli_decimal_integer_too_long(tmp_path: Path) -> None:
     assert "MAN001" in result.stdout
 
 
-
 # Nesting: tomli raises RecursionError (not TOMLDecodeError) past 400 levels of inline arrays or
-# tables. load_manifest catches it (MAN001); configuration and policy packs do not.
+# tables. load_manifest caught it (MAN001); configuration, discovery, --param and packs did not.
 
 DEEP_402 = "[" * 402 + "]" * 402  # the shallowest array tomli refuses
 
@@ -780,7 +890,53 @@ def test_regression_policy_pack_unreadable_values(tmp_path: Path, edit: str) -> 
     result = _run(["check", "--today", TODAY, "--config", str(tmp_path / "policylint.toml"), str(tmp_path / "mlproject.toml")])
     _assert_clean(result, (2,))
 
-# Line breaks: messages quote keys and string values as they were decoded.
+
+# tomli's ValueError and RecursionError carry no position: the finding was placed at 1:1.
+@pytest.mark.parametrize("value", [DECIMAL_4301, DEEP_402], ids=["long-integer", "deep-nesting"])
+def test_regression_unreadable_value_is_reported_at_its_line(engine: Engine, value: str) -> None:
+    text = f'schema_version = 1\n\n[project]\nname = "x"\nzz = {value}\n'
+    (finding,) = engine.check("m.toml", text.encode()).findings
+    assert finding.rule == "MAN001" and finding.line == 5
+
+
+@pytest.mark.xfail(
+    reason="toml.py:_LONG_NUMBER/_deep_bracket (via loads): the culprit is searched for in the raw text, strings "
+    "and comments included: `s = \"` + 4300 zeros + `\"` on line 1 with `zz = 1` + 4300 zeros on line 5 gives "
+    "MAN001 at 1:6; a line-1 comment `# ` + 300 `[` (or such a string) with 402 nested arrays on line 5 gives 1:259",
+    strict=True,
+)
+@pytest.mark.parametrize(
+    "first, fifth",
+    [
+        ('s = "' + "0" * 4300 + '"', f"zz = {DECIMAL_4301}"),
+        ("# " + "[" * 300, f"zz = {DEEP_402}"),
+        ('s = "' + "[" * 300 + '"', f"zz = {DEEP_402}"),
+    ],
+    ids=["digits-in-a-string", "brackets-in-a-comment", "brackets-in-a-string"],
+)
+def test_regression_unreadable_value_not_located_in_strings_or_comments(engine: Engine, first: str, fifth: str) -> None:
+    text = f"{first}\n\n\n\n{fifth}\n"
+    (finding,) = engine.check("m.toml", text.encode()).findings
+    assert finding.rule == "MAN001" and finding.line == 5
+
+
+@pytest.mark.xfail(
+    reason="positions.py:_Scanner.brackets: past _MAX_DEPTH (100) opening brackets are stepped over but closing ones "
+    "still pop frames, so the scan of the enclosing array ends early: `waivers = [` / `  ` + 101 nested `[` `]` + "
+    "`,` / `  {extra = 1},` / `]` reports waivers[1].extra at line 2 (the `waivers` key), not line 4",
+    strict=True,
+)
+def test_regression_positions_after_a_deep_array(engine: Engine) -> None:
+    deep = "[" * 101 + "]" * 101
+    text = f"schema_version = 1\nwaivers = [\n  {deep},\n  {{extra = 1}},\n]\n"
+    (finding,) = [f for f in engine.check("m.toml", text.encode()).findings if f.key == "waivers[1].extra"]
+    assert finding.line == 4
+    assert SourceIndex.from_text(f"x = [{deep}, {{a = 1}}]\n").position(("x", 1)) is not None
+
+
+# Line breaks: messages quoted keys and string values as they were decoded, control characters
+# and all, so one message could span lines (or send a terminal escape sequence).
+
 
 @pytest.mark.parametrize("config", ['"a\\nb" = false\n', 'select = ["A\\nB"]\n'], ids=["key", "value"])
 def test_regression_config_error_with_line_break_is_one_line(tmp_path: Path, config: str) -> None:
