@@ -243,8 +243,10 @@ def type_name(value: Any) -> str:
         return "the string"
     if isinstance(value, datetime.datetime):
         return "the date-time"
-    if isinstance(value, (datetime.date, datetime.time)):
+    if isinstance(value, datetime.date):
         return "the date"
+    if isinstance(value, datetime.time):
+        return "the time"
     if isinstance(value, list):
         return "an array"
     if isinstance(value, dict):

@@ -29,9 +29,11 @@ def loads(text: str) -> dict[str, Any]:
         raise TOMLError(getattr(exc, "msg", str(exc)), getattr(exc, "lineno", 1), getattr(exc, "colno", 1)) from None
     except RecursionError:
         raise TOMLError("nested too deeply", *_position(text, _deep_bracket(text))) from None
-    except ValueError as exc:  # int("9" * 5000): Python's limit on converting long integers
+    except ValueError:  # int("9" * 5000): Python's limit on converting long integers
+        # Python's own text advises raising an interpreter limit: no fix for a manifest's author.
         match = _LONG_NUMBER.search(text)
-        raise TOMLError(f"a value cannot be read: {exc}", *_position(text, match.start() if match else None)) from None
+        where = _position(text, match.start() if match else None)
+        raise TOMLError("an integer with more than 4,300 digits cannot be read", *where) from None
 
 
 # tomli gives no position for these two refusals: find the culprit, for the finding's line.
