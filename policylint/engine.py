@@ -69,6 +69,13 @@ _NONE: list[str] = []  # shared "did not fire"; never mutated
 ALWAYS_ON = ("MAN", "WVR001", "WVR002", "WVR003", "WVR004")
 
 
+def _points_at_problem(points_at: str, fields: Mapping[str, Any]) -> str | None:
+    """A finding is located at a manifest key: a derived fact or an unknown path has no line."""
+    if points_at in fields and points_at not in FACTS:
+        return None
+    return f"unknown manifest key {points_at!r}{did_you_mean(points_at, [f for f in fields if f not in FACTS])}"
+
+
 class Engine:
     """Packs and checks compiled against one schema and one set of parameter values."""
 
@@ -171,9 +178,9 @@ class Engine:
         self, check: Check, owner: str, fields: Mapping[str, Any], params: Mapping[str, Any], severity: Mapping[str, str]
     ) -> CompiledRule:
         """A plugin's check as a rule; its failures at run time name the plugin (exit 2)."""
-        if check.points_at not in fields or check.points_at in FACTS:
-            hint = did_you_mean(check.points_at, [f for f in fields if f not in FACTS])
-            raise PluginError(f"{owner}: check {check.id}: unknown manifest key {check.points_at!r}{hint}")
+        problem = _points_at_problem(check.points_at, fields)
+        if problem:
+            raise PluginError(f"{owner}: check {check.id}: {problem}")
         run = check.run
 
         def evaluate(ns: Namespace) -> list[str]:
@@ -198,9 +205,9 @@ class Engine:
             message = compiler.template(policy.message)
         except ExpressionError as exc:
             raise fail("message", exc) from None
-        if policy.points_at not in fields or policy.points_at in FACTS:
-            hint = did_you_mean(policy.points_at, [f for f in fields if f not in FACTS])
-            raise fail("points_at", None, f"unknown manifest key {policy.points_at!r}{hint}")
+        problem = _points_at_problem(policy.points_at, fields)
+        if problem:
+            raise fail("points_at", None, problem)
         level = severity.get(policy.id, policy.severity)
         def evaluate(ns: Namespace) -> list[str]:
             return [message(ns)] if condition(ns) else _NONE

@@ -28,6 +28,7 @@ from policylint.schema import (
     describe_model,
     did_you_mean,
     explain,
+    is_number,
     show,
 )
 
@@ -298,7 +299,7 @@ def _explain(source: Source, exc: ValidationError, prefix: KeyPath, model: type[
 def _number(table: Any, key: str) -> float | None:
     """A table's numeric value, or None when absent or not a number (already reported)."""
     value = table.get(key) if isinstance(table, dict) else None
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return value if is_number(value) else None
 
 
 def _cross_field_problems(source: Source, data: dict[str, Any], reported: set[str]) -> list[Finding]:

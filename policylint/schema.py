@@ -204,9 +204,9 @@ def value_problem(field_type: FieldType, value: Any) -> str:
     kind = field_type.kind
     if kind == "text" and isinstance(value, str):
         return "must contain a non-blank character"
-    if kind == "fraction" and _is_number(value) and _finite(value) and 1 < value <= 100:
+    if kind == "fraction" and is_number(value) and _finite(value) and 1 < value <= 100:
         return f"score {shown} is not a fraction; did you mean {_as_fraction(value)}?"
-    if kind in ("fraction", "number", "count") and _is_number(value):
+    if kind in ("fraction", "number", "count") and is_number(value):
         if not _finite(value):
             return f"expected {field_type.describe()}, got {shown} (numbers must be finite)"
         if kind == "count" and isinstance(value, float):
@@ -219,7 +219,8 @@ def value_problem(field_type: FieldType, value: Any) -> str:
     return f"expected {field_type.describe()}, got {type_name(value)} {shown}".rstrip()
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A TOML integer or float (booleans are never numbers)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
