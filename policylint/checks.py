@@ -33,7 +33,7 @@ class Check:
     rationale: str
     run: Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
     waivable: bool = True
-    applies_to: Literal["fine-tuning", "any"] = "fine-tuning"
+    applies_to: Literal["fine-tuning", "other", "any"] = "fine-tuning"
     recommends: str | None = None
     order: int | None = None
     framework: str | None = None
@@ -48,8 +48,8 @@ class Check:
             found.append(f"name {self.name!r} is not kebab-case")
         if self.severity not in ("error", "warning"):
             found.append(f"severity {self.severity!r} is not 'error' or 'warning'")
-        if self.applies_to not in ("fine-tuning", "any"):
-            found.append(f"applies_to {self.applies_to!r} is not 'fine-tuning' or 'any'")
+        if self.applies_to not in ("fine-tuning", "other", "any"):
+            found.append(f"applies_to {self.applies_to!r} is not 'fine-tuning', 'other' or 'any'")
         if self.recommends is not None and self.recommends not in RECOMMENDATIONS:
             found.append(f"recommends {self.recommends!r} is not one of {', '.join(RECOMMENDATIONS)}")
         if (self.recommends is None) != (self.order is None):

@@ -22,7 +22,7 @@ from policylint.expr import Compiler, ExpressionError, Function, Namespace
 from policylint.facts import FACTS, defaults, namespace
 from policylint.findings import Decision, Finding, ManifestResult, RuleInfo
 from policylint.manifest import MANIFEST_RULES, LoadedManifest, load_manifest, namespace_fields
-from policylint.packs import Pack, Param, Policy
+from policylint.packs import Pack, Param, Policy, dotted_key
 from policylint.positions import KeyPath
 from policylint.schema import did_you_mean
 from policylint.waivers import DEFAULT_MAX_WAIVER_DAYS, WAIVER_RULES, apply_waivers
@@ -110,7 +110,7 @@ class Engine:
         # Which rules run, by whether the proposal is to fine-tune; the id tuples are shared by
         # every result, so recording what was evaluated costs nothing per manifest.
         self._applicable = {
-            True: self.policies,
+            True: tuple(c for c in self.policies if c.rule.applies_to != "other"),
             False: tuple(c for c in self.policies if c.rule.applies_to != "fine-tuning"),
         }
         self._evaluated = {key: tuple(c.rule.id for c in group) for key, group in self._applicable.items()}
@@ -193,22 +193,34 @@ class Engine:
         return CompiledRule(check, evaluate, tuple(check.points_at.split(".")), level, owner)  # type: ignore[arg-type]
 
     def _compile(self, compiler: Compiler, fields: Mapping[str, Any], policy: Policy, severity: Mapping[str, str]) -> CompiledRule:
-        def fail(key: str, exc: ExpressionError | None, message: str | None = None) -> PackError:
+        def fail(key: tuple[str | int, ...], exc: ExpressionError | None, message: str | None = None) -> PackError:
             line, column = policy.where(key, exc.column if exc else None)
-            return PackError(located(policy.file, line, column, f"{key}: {message or exc.message}"))  # type: ignore[union-attr]
+            return PackError(located(policy.file, line, column, f"{dotted_key(key)}: {message or exc.message}"))  # type: ignore[union-attr]
 
-        try:
-            condition = compiler.predicate(policy.when)
-        except ExpressionError as exc:
-            raise fail("when", exc) from None
-        try:
-            message = compiler.template(policy.message)
-        except ExpressionError as exc:
-            raise fail("message", exc) from None
+        def compile_part(key: tuple[str | int, ...], source: str, how: Callable[[str], Any]) -> Any:
+            try:
+                return how(source)
+            except ExpressionError as exc:
+                raise fail(key, exc) from None
+
+        condition = compile_part(("when",), policy.when, compiler.predicate)
+        variants = tuple(
+            (compile_part(("messages", i, "when"), when, compiler.predicate),
+             compile_part(("messages", i, "message"), text, compiler.template))
+            for i, (when, text) in enumerate(policy.messages)
+        )
+        default_message = compile_part(("message",), policy.message, compiler.template)
         problem = _points_at_problem(policy.points_at, fields)
         if problem:
-            raise fail("points_at", None, problem)
+            raise fail(("points_at",), None, problem)
         level = severity.get(policy.id, policy.severity)
+
+        def message(ns: Namespace) -> str:
+            for applies, text in variants:
+                if applies(ns):
+                    return text(ns)  # type: ignore[no-any-return]
+            return default_message(ns)  # type: ignore[no-any-return]
+
         def evaluate(ns: Namespace) -> list[str]:
             return [message(ns)] if condition(ns) else _NONE
 
@@ -271,9 +283,13 @@ class Engine:
         # Only a fine-tuning proposal can be redirected; otherwise the proposal stands.
         recommendation = deciding.rule.recommends if fine_tuning and deciding is not None else proposal
         waivers = loaded.data.get("waivers", [])
-        findings = apply_waivers(source, waivers, fired, self._waivable, self.today, self.max_waiver_days) if waivers else fired
+        findings = (
+            apply_waivers(source, waivers, fired, self._waivable, self.today, self.max_waiver_days, self.ignored)
+            if waivers else fired
+        )
         failing_levels = ("error", "warning") if self.fail_on == "warning" else ("error",)
         failing = any(f.severity in failing_levels and not f.waived for f in findings)
-        decision = Decision(proposal, recommendation, "fail" if failing else "pass")
+        decided_by = deciding.rule.id if fine_tuning and deciding is not None else None
+        decision = Decision(proposal, recommendation, "fail" if failing else "pass", decided_by)
         ordered = tuple(sorted(findings, key=Finding.sort_key))
         return ManifestResult(source.path, decision, ordered, self._evaluated[fine_tuning])

@@ -23,8 +23,10 @@ Absent values (a key that is not in the manifest and has no default):
   (``defined``, ``missing`` and ``coalesce`` are the exceptions: they are about absence);
 * an absent value in a boolean position is false, so ``not x`` is true.
 
-Message templates interpolate ``{path}`` and ``{params.name}`` only; ``{{`` and ``}}`` are
-literal braces.
+Message templates interpolate ``{path}`` and ``{params.name}`` only, optionally with a noun
+to count (``{evaluation.examples:example}`` reads ``1 example``, ``600 examples``;
+``{x:query/queries}`` for an irregular plural); ``{{`` and ``}}`` are literal braces. An absent
+value reads ``not declared``.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from policylint.schema import ABSENT, FieldType, did_you_mean, show
+from policylint.schema import ABSENT, FieldType, did_you_mean, number_text, show
+from policylint.wording import plural
 
 Namespace = Mapping[str, Any]
 Evaluator = Callable[[Namespace], Any]
@@ -367,17 +370,25 @@ class Compiler:
         position = 0
         for match in _PLACEHOLDER.finditer(text):
             parts.append(_const_text(_unescape(text[position : match.start()])))
-            name = match.group(1)
+            name, _, noun = match.group(1).partition(":")
             column = match.start() + 1
-            if not _PATH.fullmatch(name):
-                raise ExpressionError(f"{{{name}}}: only a field path or params.<name> may be interpolated", column)
+            if not _PATH.fullmatch(name) or (noun and not _NOUN.fullmatch(noun)):
+                raise ExpressionError(
+                    f"{{{match.group(1)}}}: only a field path or params.<name> may be interpolated, "
+                    "optionally with a noun to count, e.g. {{data.examples:example}}",
+                    column,
+                )
             if name.startswith("params."):
                 key = name[len("params.") :]
                 if key not in self.params:
                     raise ExpressionError(f"unknown parameter {key!r}{did_you_mean(key, self.params)}", column)
-                parts.append(_const_text(render(self.params[key])))
+                value = self.params[key]
+                parts.append(_const_text(render_count(value, noun) if noun else render(value)))
             elif name in self.fields:
-                parts.append(lambda ns, name=name: render(ns.get(name, ABSENT)))
+                if noun:
+                    parts.append(lambda ns, name=name, noun=noun: render_count(ns.get(name, ABSENT), noun))
+                else:
+                    parts.append(lambda ns, name=name: render(ns.get(name, ABSENT)))
             else:
                 raise ExpressionError(f"unknown field {name!r}{did_you_mean(name, self.fields)}", column)
             position = match.end()
@@ -389,6 +400,7 @@ class Compiler:
 
 
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([^{}]*)\}")
+_NOUN = re.compile(r"[A-Za-z][A-Za-z -]*(?:/[A-Za-z][A-Za-z -]*)?")
 _PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*")
 
 
@@ -409,21 +421,34 @@ def _unescape(text: str) -> str:
     return text.replace("{{", "{").replace("}}", "}")
 
 
+#: How an absent value reads in a message. Policies give absent values their own messages
+#: (``[[messages]]``); this is the last resort, and still tells the reader what is wrong.
+NOT_DECLARED = "not declared"
+
+
 def render(value: Any) -> str:
-    """A value as a message shows it: 240,000; 0.85; true; a, b; unknown."""
+    """A value as a message shows it: 240,000; 0.85; 33,333.33; true; a, b; not declared."""
     if value is ABSENT:
-        return "unknown"
+        return NOT_DECLARED
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
         return f"{value:,}" if value.bit_length() <= 64 else show(value)
     if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return f"{int(value):,}"
-        return format(value, ".6g")
+        return number_text(value, grouping=True)
     if isinstance(value, (list, tuple)):
         return ", ".join(render(v) for v in value) if value else "none"
     return str(value)
+
+
+def render_count(value: Any, noun: str) -> str:
+    """``1 example``, ``600 examples``; ``noun`` is ``singular`` or ``singular/plural``."""
+    if value is ABSENT:
+        return f"{plural(2, noun).split(' ', 1)[1]} {NOT_DECLARED}"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= 64:
+        return plural(value, noun)
+    singular, _, irregular = noun.partition("/")
+    return f"{render(value)} {irregular or singular + 's'}"
 
 
 def _field_against_constant(compare: Callable[[Any, Any], bool], left: _Node, right: _Node) -> Evaluator | None:

@@ -31,6 +31,10 @@ FACTS: dict[str, FieldType] = {
     "checklist.missing": FieldType("list", item=_STEP_NAMES),
     "checklist.exhausted": FieldType("bool"),
     "checklist.best": FieldType("fraction"),
+    "prompting": FieldType("table"),
+    "prompting.best": FieldType("fraction"),
+    "reasoning": FieldType("table"),
+    "reasoning.applies": FieldType("bool"),
     "volume.per_day": FieldType("number"),
     "volume.per_month": FieldType("number"),
     "eval": FieldType("table"),
@@ -40,6 +44,7 @@ FACTS: dict[str, FieldType] = {
 }
 
 _STEP_KEYS = tuple((step, f"evaluation.prompting.{step}") for step in CHECKLIST_STEPS)
+_DOMAIN_PROMPT = "evaluation.prompting.domain_prompt"
 _STATIC_DEFAULTS = {path: spec.default for path, spec in FIELDS.items() if spec.default is not ABSENT}
 
 
@@ -89,7 +94,11 @@ def namespace(data: dict[str, Any], defaults: dict[str, Any] = _STATIC_DEFAULTS)
         reasons.append("cost-latency")
     ns["reasons"] = reasons
 
-    applicable = [s for s in CHECKLIST_STEPS if s != "chain_of_thought" or ns["task.reasoning"]]
+    # Reasoning is owed chain-of-thought whether the task says so or the failures show it.
+    reasoning = ns["task.reasoning"] or ns.get("evaluation.failures.mode") == "reasoning"
+    ns["reasoning"] = True
+    ns["reasoning.applies"] = reasoning
+    applicable = [s for s in CHECKLIST_STEPS if s != "chain_of_thought" or reasoning]
     scores = {step: ns[key] for step, key in _STEP_KEYS if key in ns}
     ns["checklist"] = True
     ns["checklist.applicable"] = applicable
@@ -97,6 +106,11 @@ def namespace(data: dict[str, Any], defaults: dict[str, Any] = _STATIC_DEFAULTS)
     ns["checklist.exhausted"] = not ns["checklist.missing"]
     if scores:
         ns["checklist.best"] = max(scores.values())
+    # The best prompting reached: the checklist and the domain prompt (pack version 2).
+    best = max((*scores.values(), ns[_DOMAIN_PROMPT]) if _DOMAIN_PROMPT in ns else scores.values(), default=None)
+    if best is not None:
+        ns["prompting"] = True
+        ns["prompting.best"] = best
 
     if "volume.requests_per_day" in ns:
         ns["volume.per_day"] = ns["volume.requests_per_day"]
@@ -106,8 +120,8 @@ def namespace(data: dict[str, Any], defaults: dict[str, Any] = _STATIC_DEFAULTS)
         ns["volume.per_day"] = ns["volume.requests_per_month"] / DAYS_PER_MONTH
 
     examples = ns.get("evaluation.examples")
-    if "checklist.best" in ns and examples:
-        low, high = wilson_interval(ns["checklist.best"], examples)
+    if best is not None and examples:
+        low, high = wilson_interval(best, examples)
         ns["eval"] = ns["eval.interval"] = True
         ns["eval.interval.low"], ns["eval.interval.high"] = low, high
     return ns

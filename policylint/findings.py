@@ -22,6 +22,14 @@ RECOMMENDATIONS = (
 )
 
 
+class Waiver(NamedTuple):
+    """The waiver that accepted a finding, as reports show it."""
+
+    reason: str
+    owner: str
+    expires: str  # ISO date, the last day it holds
+
+
 class Finding(NamedTuple):
     """One rule's verdict on one manifest, located at the key it points at."""
 
@@ -34,8 +42,8 @@ class Finding(NamedTuple):
     column: int = 1
     recommends: str | None = None
     waived: bool = False
-    #: The waiver that accepted it (its ``reason`` and ``owner``), for reports.
-    waiver: tuple[str, str] | None = None
+    #: The waiver that accepted it, for reports.
+    waiver: Waiver | None = None
 
     def sort_key(self) -> tuple[int, str, int, str]:
         """Findings are sorted by line, then rule id (the spec); column and text break ties."""
@@ -48,6 +56,8 @@ class Decision(NamedTuple):
     proposal: str | None
     recommendation: str | None
     verdict: Literal["pass", "fail"]
+    #: The first firing rule in decision order (waived or not), which set the recommendation.
+    decided_by: str | None = None
 
 
 class ManifestResult(NamedTuple):

@@ -86,7 +86,7 @@ class Prompting(_Table):
 class Failures(_Table):
     mode: Literal[
         "none", "format", "knowledge-gap", "hallucination", "domain-conventions", "behavior", "reasoning"
-    ] = "none"
+    ] | None = None  # absent: not diagnosed (PRM005 for fine-tune and distill proposals)
     malformed_rate: Fraction | None = None
     reproducible: bool | None = None
 
@@ -319,15 +319,31 @@ def _cross_field_problems(source: Source, data: dict[str, Any], reported: set[st
         second = max(keys, key=lambda k: source.index.locate(k))
         message = "give requests_per_day or requests_per_month, not both"
         findings.append(man002(source, second, message))
-    examples, high_quality = _number(data.get("data"), "examples"), _number(data.get("data"), "high_quality")
-    if (
-        examples is not None
-        and high_quality is not None
-        and high_quality > examples
-        and not {"data.examples", "data.high_quality"} & reported
-    ):
-        message = f"high_quality ({high_quality}) is more than examples ({examples})"
+    data_table = data.get("data")
+    examples, high_quality = _number(data_table, "examples"), _number(data_table, "high_quality")
+    examples_ok = examples is not None and "data.examples" not in reported
+    high_quality_ok = high_quality is not None and "data.high_quality" not in reported
+    if examples_ok and high_quality_ok and high_quality > examples:  # type: ignore[operator]
+        message = f"high_quality ({high_quality:,}) is more than examples ({examples:,})"
         findings.append(man002(source, ("data", "high_quality"), message))
+    domain_examples = _number(data_table, "domain_examples")
+    if domain_examples is not None and "data.domain_examples" not in reported:
+        # Domain examples are a subset of the high-quality ones (= examples when not declared).
+        bound = ("high_quality", high_quality, high_quality_ok) if "high_quality" in data_table else ("examples", examples, examples_ok)
+        name, limit, ok = bound
+        if ok and domain_examples > limit:  # type: ignore[operator]
+            message = (
+                f"domain_examples ({domain_examples:,}) is more than {name} ({limit:,}); "
+                f"domain examples are counted among the high-quality examples"
+            )
+            findings.append(man002(source, ("data", "domain_examples"), message))
+    if isinstance(data_table, dict) and data_table.get("source") == "none" and examples_ok and examples > 0:  # type: ignore[operator]
+        message = f'"none" contradicts examples = {examples:,}; say where the examples come from, or declare examples = 0'
+        findings.append(man002(source, ("data", "source"), message))
+    task = data.get("task")
+    if isinstance(task, dict) and task.get("kind") == "reasoning" and task.get("reasoning") is False:
+        message = 'false contradicts kind = "reasoning"; set reasoning = true or leave it out (it follows the kind)'
+        findings.append(man002(source, ("task", "reasoning"), message))
     proposal = data.get("proposal")
     if isinstance(proposal, dict) and proposal.get("approach") == "fine-tune" and not proposal.get("reasons"):
         if "proposal.reasons" not in reported:

@@ -21,6 +21,11 @@ from policylint.schema import MAX_QUANTITY, FieldType, did_you_mean, show, type_
 
 RULE_ID = re.compile(r"[A-Z]{2,6}[0-9]{3}")
 PACK_FILE = "pack.toml"
+#: Which proposals a rule applies to: ``fine-tuning`` (fine-tune and distill), ``other`` (every
+#: other proposal: advisory rules whose fine-tuning counterpart is a gate), or ``any``.
+APPLIES_TO = ("fine-tuning", "other", "any")
+#: The direction in which moving a parameter makes the gate harder to pass (configuration.md).
+STRICTER = ("higher", "lower", "either")
 
 
 class Key(NamedTuple):
@@ -54,13 +59,14 @@ POLICY_KEYS: dict[str, Key] = {
     "title": _LINE,
     "severity": Key((str,), choices=("error", "warning"), expected="a string"),
     "waivable": Key((bool,), required=False, expected="true or false", default=True),
-    "applies_to": Key((str,), choices=("fine-tuning", "any"), expected="a string"),
+    "applies_to": Key((str,), choices=APPLIES_TO, expected="a string"),
     "recommends": Key((str,), required=False, choices=RECOMMENDATIONS, expected="a string"),
     "order": Key((int,), required=False, pattern=None, expected="a whole number"),
     "points_at": Key((str,), expected="a manifest key such as volume"),
     "framework": Key((str,), required=False, expected="a string"),
     "when": _TEXT,
     "message": _LINE,
+    "messages": Key((list,), required=False, expected="an array of tables with when and message", default=[]),
     "rationale": _TEXT,
     "aliases": Key((list,), required=False, expected="a list of kebab-case names", default=[]),
 }
@@ -76,7 +82,10 @@ PARAM_KEYS: dict[str, Key] = {
     "description": _LINE,
     "source": Key((str,), required=False, choices=("article", "project", "organisation"), expected="a string",
                   default="project"),
+    "stricter": Key((str,), choices=STRICTER, expected="a string"),
 }
+#: One entry of a policy's ``[[messages]]``: the first whose ``when`` holds gives the message.
+MESSAGE_KEYS: dict[str, Key] = {"when": _TEXT, "message": _LINE}
 
 
 class Param(NamedTuple):
@@ -88,6 +97,8 @@ class Param(NamedTuple):
     description: str
     source: str
     pack: str
+    #: ``higher``, ``lower`` or ``either``: the direction that makes the gate harder to pass.
+    stricter: str = "either"
 
     def check(self, value: Any) -> str | None:
         """Why ``value`` does not fit this parameter, or None (bounds as the manifest's own)."""
@@ -120,8 +131,10 @@ class Policy(NamedTuple):
     pack: str
     file: str
     text: str
+    #: ``(when, message)`` pairs tried in order before ``message`` (absent values, special cases).
+    messages: tuple[tuple[str, str], ...] = ()
 
-    def where(self, key: str, column_in_value: int | None = None) -> tuple[int, int]:
+    def where(self, key: tuple[str | int, ...], column_in_value: int | None = None) -> tuple[int, int]:
         """Line and column of ``key`` in the file, or of a column inside its one-line string value.
 
         Only an error asks, so the file's positions are indexed then, not when the pack loads.
@@ -131,7 +144,7 @@ class Policy(NamedTuple):
             value_column = _single_line_value_column(index, self.text.splitlines(), key)
             if value_column is not None:
                 return value_column[0], value_column[1] + column_in_value
-        return index.locate((key,))
+        return index.locate(key)
 
 
 class Pack(NamedTuple):
@@ -163,7 +176,9 @@ def load_pack(folder: Path) -> Pack:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
             _fail(pack_file, text, ("params", name), f"params.{name}: expected a snake_case parameter name")
         spec = _check_keys(_table(declared, name, pack_file, text, ("params",)), PARAM_KEYS, ("params", name), pack_file, text)
-        param = Param(name, spec["type"], spec["default"], spec["description"], spec["source"], meta["name"])
+        param = Param(
+            name, spec["type"], spec["default"], spec["description"], spec["source"], meta["name"], spec["stricter"]
+        )
         problem = param.check(param.default)
         if problem:
             _fail(pack_file, text, ("params", name, "default"), f"params.{name}.default: {problem}")
@@ -186,6 +201,12 @@ def _load_policy(path: Path, pack: str) -> Policy:
             _fail(path, text, ("aliases",), f"aliases: expected kebab-case names, got {show(alias)}")
     if spec["order"] is not None and spec["order"] < 0:
         _fail(path, text, ("order",), "order: expected a whole number >= 0")
+    messages = []
+    for index, entry in enumerate(spec["messages"]):
+        if not isinstance(entry, dict):
+            _fail(path, text, ("messages",), f"messages: item {index + 1}: expected a table with when and message")
+        checked = _check_keys(entry, MESSAGE_KEYS, ("messages", index), path, text)
+        messages.append((checked["when"], checked["message"]))
     if spec["id"] != path.stem:
         _fail(path, text, ("id",), f"id: {spec['id']!r} must match the file name {path.name!r}")
     if (spec["recommends"] is None) != (spec["order"] is None):
@@ -195,15 +216,15 @@ def _load_policy(path: Path, pack: str) -> Policy:
     return Policy(
         spec["id"], spec["name"], spec["title"], spec["severity"], spec["waivable"], spec["applies_to"],
         spec["recommends"], spec["order"], spec["points_at"], spec["framework"], spec["when"], spec["message"],
-        spec["rationale"].strip(), tuple(spec["aliases"]), pack, str(path), text,
+        spec["rationale"].strip(), tuple(spec["aliases"]), pack, str(path), text, tuple(messages),
     )
 
 
 def _check_keys(
-    data: Mapping[str, Any], keys: Mapping[str, Key | None], prefix: tuple[str, ...], path: Path, text: str
+    data: Mapping[str, Any], keys: Mapping[str, Key | None], prefix: tuple[str | int, ...], path: Path, text: str
 ) -> dict[str, Any]:
     """The table's values with defaults filled in; the first problem raises, unknown keys first."""
-    dotted = ".".join(prefix) + "." if prefix else ""
+    dotted = dotted_key(prefix) + "." if prefix else ""
     for name in data:
         if name not in keys:
             _fail(path, text, (*prefix, name), f"{dotted}{name}: unknown key{did_you_mean(name, keys)}")
@@ -223,6 +244,14 @@ def _check_keys(
     return values
 
 
+def dotted_key(key_path: tuple[str | int, ...]) -> str:
+    """``("messages", 0, "when")`` -> ``messages[1].when`` (positions 1-based, as people count)."""
+    text = ""
+    for part in key_path:
+        text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
 def _table(data: Mapping[str, Any], name: str, path: Path, text: str, prefix: tuple[str, ...] = ()) -> dict[str, Any]:
     value = data.get(name)
     if not isinstance(value, dict):
@@ -231,19 +260,19 @@ def _table(data: Mapping[str, Any], name: str, path: Path, text: str, prefix: tu
     return value  # type: ignore[return-value]
 
 
-def _fail(path: Path, text: str, key_path: tuple[str, ...], message: str) -> None:
+def _fail(path: Path, text: str, key_path: tuple[str | int, ...], message: str) -> None:
     line, column = SourceIndex.from_text(text).locate(key_path) if key_path else (1, 1)
     raise PackError(located(str(path), line, column, message))
 
 
-def _single_line_value_column(index: SourceIndex, lines: list[str], key: str) -> tuple[int, int] | None:
+def _single_line_value_column(index: SourceIndex, lines: list[str], key: tuple[str | int, ...]) -> tuple[int, int] | None:
     """Where a one-line basic or literal string value starts (the column before its first char)."""
-    position = index.position((key,))
+    position = index.position(key)
     if position is None:
         return None
     line_no, column = position
     line = lines[line_no - 1]
-    match = re.compile(r"\s*=\s*(\"(?!\"\")|'(?!''))").match(line, column - 1 + len(key))
+    match = re.compile(r"\s*=\s*(\"(?!\"\")|'(?!''))").match(line, column - 1 + len(str(key[-1])))
     return (line_no, match.end()) if match else None
 
 

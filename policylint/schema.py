@@ -8,6 +8,7 @@ expression compiler checks conditions against and the loader uses to word its er
 from __future__ import annotations
 
 import datetime
+import decimal
 import difflib
 import functools
 import math
@@ -255,6 +256,20 @@ def type_name(value: Any) -> str:
     return "the value"
 
 
+def number_text(value: float, grouping: bool = False) -> str:
+    """A finite float as people write it: never in exponent form, at most 6 significant digits
+    below 1 and 2 decimals above (``33,333.33``, ``0.021``, ``0.00001``), no trailing zeros."""
+    if not math.isfinite(value):
+        return str(value)
+    if value.is_integer() and abs(value) < 1e18:
+        return f"{int(value):,}" if grouping else str(int(value))
+    if abs(value) >= 1:
+        text = f"{value:,.2f}" if grouping else f"{value:.2f}"
+    else:
+        text = format(decimal.Decimal(f"{value:.6g}"), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def show(value: Any) -> str:
     """A value as TOML would write it, shortened for messages."""
     if isinstance(value, bool):
@@ -265,6 +280,8 @@ def show(value: Any) -> str:
     if isinstance(value, int) and value.bit_length() > 50:
         # Shown by size: str() of a long enough integer raises (Python's digit limit).
         return f"a {'negative ' if value < 0 else ''}{value.bit_length()}-bit integer"
+    if isinstance(value, float):
+        return number_text(value)
     if isinstance(value, (dict, list)):
         return ""
     return str(value)

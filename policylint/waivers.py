@@ -10,7 +10,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from policylint.findings import Finding
+from policylint.findings import Finding, Waiver
 from policylint.manifest import Source
 from policylint.schema import did_you_mean
 
@@ -32,13 +32,15 @@ def apply_waivers(
     waivable: Mapping[str, bool],
     today: datetime.date,
     max_days: int = DEFAULT_MAX_WAIVER_DAYS,
+    not_run: frozenset[str] = frozenset(),
 ) -> list[Finding]:
     """``findings`` with accepted ones marked waived, followed by the WVR findings.
 
-    ``waivable`` maps every known rule id to whether a waiver may accept it.
+    ``waivable`` maps every known rule id to whether a waiver may accept it. A waiver of a rule
+    in ``not_run`` (turned off by configuration) is neither used nor stale: no WVR005.
     """
     problems: list[Finding] = []
-    accepted: dict[str, tuple[str, str]] = {}
+    accepted: dict[str, Waiver] = {}
     for index, waiver in enumerate(waivers):
         rule, expires = waiver["rule"], waiver["expires"]
         key_path = ("waivers", index, "rule")
@@ -60,14 +62,14 @@ def apply_waivers(
                 f"the waiver runs until {expires.isoformat()}, {(expires - today).days} days from today; "
                 f"waivers may run at most {max_days} days",
             )
-        if len(problems) > before:
-            continue  # a waiver with any problem accepts nothing
+        if len(problems) > before or rule in not_run:
+            continue  # a waiver with any problem accepts nothing; one of a rule not run is moot
         if rule in accepted:
             report("WVR005", f"an earlier waiver already accepts {rule}; remove this one")
         elif not any(f.rule == rule for f in findings):
             report("WVR005", f"nothing to waive: {rule} has no finding in this manifest; remove the waiver")
         else:
-            accepted[rule] = (waiver["reason"], waiver["owner"])
+            accepted[rule] = Waiver(waiver["reason"], waiver["owner"], expires.isoformat())
     marked = [
         f._replace(waived=True, waiver=accepted[f.rule]) if f.rule in accepted else f for f in findings
     ]

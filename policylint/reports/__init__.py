@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
-from policylint.findings import ManifestResult, RuleInfo, Summary
+from policylint.findings import Finding, ManifestResult, RuleInfo, Summary
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,14 @@ class ReportContext:
             return None
         names = [f"{r} (not waivable)" if not self.rules[r].waivable else r for r in self.ignored]
         return "rules ignored by configuration: " + ", ".join(names)
+
+
+def waiver_note(finding: Finding) -> str:
+    """``waived by OWNER until DATE: REASON``: who accepted a finding, until when, and why."""
+    waiver = finding.waiver
+    if waiver is None:
+        return "waived"
+    return f"waived by {waiver.owner} until {waiver.expires}: {waiver.reason}"
 
 
 class Reporter(Protocol):

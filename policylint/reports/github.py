@@ -15,7 +15,7 @@ from typing import TextIO
 import pluggy
 
 from policylint.findings import Finding, ManifestResult, Summary
-from policylint.reports import ReportContext, Reporter, Tally
+from policylint.reports import ReportContext, Reporter, Tally, waiver_note
 from policylint.reports.text import closing_lines, format_decision
 
 hookimpl = pluggy.HookimplMarker("policylint")
@@ -35,8 +35,7 @@ def format_annotation(path: str, finding: Finding) -> str:
     """``::error file=...,line=...,col=...,title=RULE name::message``."""
     if finding.waived:
         command = "notice"
-        reason, owner = finding.waiver if finding.waiver is not None else ("accepted", "unknown")
-        message = f"{finding.message} (waived by {owner}: {reason})"
+        message = f"{finding.message} ({waiver_note(finding)})"
     else:
         command = "error" if finding.severity == "error" else "warning"
         message = finding.message

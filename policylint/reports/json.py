@@ -27,7 +27,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "waived": finding.waived,
     }
     if finding.waiver is not None:
-        data["waiver"] = {"reason": finding.waiver[0], "owner": finding.waiver[1]}
+        waiver = finding.waiver
+        data["waiver"] = {"reason": waiver.reason, "owner": waiver.owner, "expires": waiver.expires}
     return data
 
 
@@ -39,6 +40,7 @@ def manifest_dict(result: ManifestResult) -> dict[str, Any]:
             "proposal": decision.proposal,
             "recommendation": decision.recommendation,
             "verdict": decision.verdict,
+            "decided_by": decision.decided_by,
         },
         "findings": [finding_dict(f) for f in result.findings],
     }

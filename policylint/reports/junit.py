@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
 
 from policylint.findings import Finding, ManifestResult, Summary
-from policylint.reports import ReportContext, Reporter, Tally
+from policylint.reports import ReportContext, Reporter, Tally, waiver_note
 
 hookimpl = pluggy.HookimplMarker("policylint")
 
@@ -39,8 +39,7 @@ def _location(path: str, finding: Finding) -> str:
 
 
 def _waiver_text(finding: Finding) -> str:
-    reason, owner = finding.waiver if finding.waiver is not None else ("accepted", "unknown")
-    return f"waived: {reason} ({owner})"
+    return waiver_note(finding)
 
 
 def _testcase(suite: ET.Element, path: str, name: str, findings: list[Finding]) -> str:

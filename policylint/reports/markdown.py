@@ -93,7 +93,8 @@ def finding_lines(path: str, finding: Finding, rules: Mapping[str, RuleInfo], ex
     ]
     if finding.waiver is not None:
         lines[-1] += "  "
-        lines.append(f"Waived by {escape(finding.waiver[1])}: {escape(finding.waiver[0])}")
+        waiver = finding.waiver
+        lines.append(f"Waived by {escape(waiver.owner)} until {waiver.expires}: {escape(waiver.reason)}")
     lines.append("")
     rule = rules.get(finding.rule)
     if explain and rule is not None and rule.rationale.strip():

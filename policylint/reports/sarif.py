@@ -22,7 +22,7 @@ from typing import Any, TextIO
 import pluggy
 
 from policylint.findings import Finding, ManifestResult, RuleInfo, Summary
-from policylint.reports import ReportContext, Reporter, Tally
+from policylint.reports import ReportContext, Reporter, Tally, waiver_note
 
 hookimpl = pluggy.HookimplMarker("policylint")
 
@@ -120,8 +120,7 @@ def result_dict(path: str, finding: Finding, fingerprint: str, index: Mapping[st
     if finding.rule in index:
         data["ruleIndex"] = index[finding.rule]
     if finding.waived:
-        reason, owner = finding.waiver if finding.waiver is not None else ("waived", "unknown")
-        justification = f"{reason} (owner: {owner})"
+        justification = waiver_note(finding)
         data["suppressions"] = [{"kind": "external", "status": "accepted", "justification": justification}]
     return data
 

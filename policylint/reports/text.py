@@ -13,6 +13,7 @@ import pluggy
 from policylint.errors import printable
 from policylint.findings import Finding, ManifestResult, Summary
 from policylint.reports import ReportContext, Reporter, Tally
+from policylint.wording import plural
 
 hookimpl = pluggy.HookimplMarker("policylint")
 
@@ -29,25 +30,50 @@ def format_finding(path: str, finding: Finding, color: bool = False) -> str:
     text = f"{printable(path)}:{finding.line}:{finding.column}: {_paint(finding.rule, 'bold', color)} "
     text += f"[{_paint(label, 'waived' if finding.waived else finding.severity, color)}] {printable(finding.message)}"
     if finding.waiver is not None:
-        text += f" (waived by {printable(finding.waiver[1])})"
+        text += f" (waived by {printable(finding.waiver.owner)} until {finding.waiver.expires})"
     return text
 
 
 def format_decision(result: ManifestResult, color: bool = False) -> str:
-    """``path: proposal fine-tune -> recommend rag (fail)``."""
+    """``path: proposal fine-tune -> recommend rag (decided by RAG001): fail (errors: RAG001)``.
+
+    The verdict says why: the unwaived findings that fail it, or the waivers that let it pass.
+    """
     decision = result.decision
     verdict = _paint(decision.verdict, decision.verdict, color)
     path = printable(result.path)
     if decision.recommendation is None:
-        return f"{path}: invalid manifest, not evaluated ({verdict})"
-    return f"{path}: proposal {decision.proposal} -> recommend {decision.recommendation} ({verdict})"
+        return f"{path}: invalid manifest, not evaluated: {verdict} ({verdict_reason(result)})"
+    decided = f" (decided by {decision.decided_by})" if decision.decided_by else ""
+    reason = verdict_reason(result)
+    return (
+        f"{path}: proposal {decision.proposal} -> recommend {decision.recommendation}{decided}: {verdict}"
+        + (f" ({printable(reason)})" if reason else "")
+    )
+
+
+def verdict_reason(result: ManifestResult) -> str:
+    """Why the verdict is what it is, in a few words; empty for a pass that needed no waiver."""
+    if not result.passed:
+        errors = _rule_ids(f for f in result.findings if f.severity == "error" and not f.waived)
+        if errors:
+            return f"errors: {errors}"
+        return f"warnings: {_rule_ids(f for f in result.findings if not f.waived)} (fail-on warning)"
+    accepted = {}
+    for finding in result.findings:
+        if finding.waived and finding.severity == "error" and finding.waiver is not None:
+            accepted.setdefault(finding.rule, finding.waiver)
+    return "; ".join(f"{rule} waived by {w.owner} until {w.expires}" for rule, w in accepted.items())
+
+
+def _rule_ids(findings: Iterable[Finding]) -> str:
+    return ", ".join(dict.fromkeys(f.rule for f in findings))
 
 
 def format_summary(summary: Summary) -> str:
-    noun = "manifest" if summary.manifests == 1 else "manifests"
     return (
-        f"{summary.manifests} {noun} checked: {summary.passed} passed, {summary.failed} failed "
-        f"({summary.errors} errors, {summary.warnings} warnings, {summary.waived} waived)"
+        f"{plural(summary.manifests, 'manifest')} checked: {summary.passed:,} passed, {summary.failed:,} failed "
+        f"({plural(summary.errors, 'error')}, {plural(summary.warnings, 'warning')}, {summary.waived:,} waived)"
     )
 
 
