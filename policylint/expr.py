@@ -370,9 +370,9 @@ class Compiler:
         position = 0
         for match in _PLACEHOLDER.finditer(text):
             parts.append(_const_text(_unescape(text[position : match.start()])))
-            name, _, noun = match.group(1).partition(":")
+            name, colon, noun = match.group(1).partition(":")
             column = match.start() + 1
-            if not _PATH.fullmatch(name) or (noun and not _NOUN.fullmatch(noun)):
+            if not _PATH.fullmatch(name) or (colon and not _NOUN.fullmatch(noun)):
                 raise ExpressionError(
                     f"{{{match.group(1)}}}: only a field path or params.<name> may be interpolated, "
                     "optionally with a noun to count, e.g. {{data.examples:example}}",

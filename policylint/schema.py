@@ -281,7 +281,8 @@ def show(value: Any) -> str:
         # Shown by size: str() of a long enough integer raises (Python's digit limit).
         return f"a {'negative ' if value < 0 else ''}{value.bit_length()}-bit integer"
     if isinstance(value, float):
-        return number_text(value)
+        # A whole float keeps its point (600.0): it is how TOML tells it from the integer.
+        return repr(value) if value.is_integer() and abs(value) < 1e16 else number_text(value)
     if isinstance(value, (dict, list)):
         return ""
     return str(value)

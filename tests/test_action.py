@@ -270,7 +270,7 @@ def test_paths_fail_on_and_args_reach_policylint(tmp_path: Path, policylint: Pat
     assert "1 manifest checked" in run.log
     run = run_action(repo, tmp_path, event, policylint, **PLAIN, args="--exit-zero --quiet")
     assert run.status == 0, run.log
-    assert "b/mlproject.toml: proposal fine-tune -> recommend rag (fail)" in run.log
+    assert "b/mlproject.toml: proposal fine-tune -> recommend rag (decided by RAG001): fail (errors: RAG001)" in run.log
     assert "c/mlproject.toml" not in run.log  # --quiet: only failing manifests
     run = run_action(repo, tmp_path, event, policylint, **PLAIN, fail_on="bogus")
     assert run.status == 2, run.log  # the value reached policylint, which refused it

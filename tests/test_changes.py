@@ -192,7 +192,7 @@ def test_paths_are_relative_to_the_working_directory(repo: Repo) -> None:
     proc = repo.check("--changed-since", "main", cwd=repo.root / "team")
     lines = proc.stdout.decode().splitlines()
     assert lines[0].startswith("x/mlproject.toml:12:1: RAG001 [error] ")
-    assert lines[1] == "x/mlproject.toml: proposal fine-tune -> recommend rag (fail)"
+    assert lines[1] == "x/mlproject.toml: proposal fine-tune -> recommend rag (decided by RAG001): fail (errors: RAG001)"
     assert lines[2].startswith("1 manifest checked: 0 passed, 1 failed")
     assert proc.returncode == 1
 

@@ -35,7 +35,7 @@ def test_passing_manifest_exits_0(tmp_path: Path) -> None:
     proc = run("check", "mlproject.toml", "--today", "2026-12-01", cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stdout.decode().splitlines() == [
-        "mlproject.toml: proposal fine-tune -> recommend fine-tune (pass)",
+        "mlproject.toml: proposal fine-tune -> recommend fine-tune: pass",
         "1 manifest checked: 1 passed, 0 failed (0 errors, 0 warnings, 0 waived)",
     ]
     assert proc.stderr == b""
@@ -48,8 +48,8 @@ def test_failing_manifest_exits_1_with_located_finding(tmp_path: Path) -> None:
     assert proc.returncode == 1
     reasons_line = FAILING.splitlines().index('reasons = ["knowledge"]') + 1
     assert lines[0].startswith(f"mlproject.toml:{reasons_line}:1: RAG001 [error] ")
-    assert lines[1] == "mlproject.toml: proposal fine-tune -> recommend rag (fail)"
-    assert lines[2] == "1 manifest checked: 0 passed, 1 failed (1 errors, 0 warnings, 0 waived)"
+    assert lines[1] == "mlproject.toml: proposal fine-tune -> recommend rag (decided by RAG001): fail (errors: RAG001)"
+    assert lines[2] == "1 manifest checked: 0 passed, 1 failed (1 error, 0 warnings, 0 waived)"
 
 
 def test_directory_discovery_skips_hidden_vendored_and_virtualenvs(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_quiet_shows_only_failures(tmp_path: Path) -> None:
     write(tmp_path / "b" / "mlproject.toml", (SCENARIOS / "05-format-low-volume.toml").read_text("utf-8"))
     lines = run("check", "-q", cwd=tmp_path).stdout.decode().splitlines()
     assert [line.split(" ")[1] for line in lines[:-2]] == ["FMT001"]  # warnings and passing manifests hidden
-    assert lines[-2] == "b/mlproject.toml: proposal fine-tune -> recommend error-handling (fail)"
+    assert lines[-2] == "b/mlproject.toml: proposal fine-tune -> recommend error-handling (decided by FMT001): fail (errors: FMT001)"
     assert lines[-1].startswith("2 manifests checked: 1 passed, 1 failed")
 
 
@@ -191,7 +191,7 @@ def test_rule_explains_itself() -> None:
 def test_rule_all_json() -> None:
     rules = json.loads(run("rule", "--all", "--format", "json").stdout)
     ids = [r["id"] for r in rules]
-    assert ids == sorted(ids) and len(ids) == 27 + 3 + 5
+    assert ids == sorted(ids) and len(ids) == 31 + 3 + 5  # pack version 2, MAN001-003, WVR001-005
     assert {"MAN002", "WVR005", "DAT004"} <= set(ids)
 
 
@@ -247,4 +247,4 @@ def test_output_writes_the_report_and_prints_text(tmp_path: Path) -> None:
     assert proc.returncode == 1
     report = json.loads((tmp_path / "report.json").read_text("utf-8"))
     assert report["manifests"][0]["decision"]["recommendation"] == "rag"
-    assert proc.stdout.decode().splitlines()[-1] == "1 manifest checked: 0 passed, 1 failed (1 errors, 0 warnings, 0 waived)"
+    assert proc.stdout.decode().splitlines()[-1] == "1 manifest checked: 0 passed, 1 failed (1 error, 0 warnings, 0 waived)"

@@ -298,7 +298,7 @@ def test_ignore_prefix(tmp: Path) -> None:
     proc = check_json(tmp)
     assert rules_of(proc) == {"mlproject.toml": ["DAT004"]}
     assert proc.returncode == 0  # the only error was FMT001
-    assert [entry["rule"] for entry in report(proc)["ignored"]] == ["FMT001", "FMT002", "FMT003", "FMT004"]
+    assert [entry["rule"] for entry in report(proc)["ignored"]] == ["FMT001", "FMT002", "FMT003", "FMT004", "FMT005"]
 
 
 def test_fail_on_warning(tmp: Path) -> None:
@@ -471,7 +471,9 @@ def test_disable_builtin_plugin_leaves_no_policies(tmp: Path) -> None:
     proc = check_json(tmp)
     result = report(proc)["manifests"][0]
     assert result["findings"] == []
-    assert result["decision"] == {"proposal": "fine-tune", "recommendation": "fine-tune", "verdict": "pass"}
+    assert result["decision"] == {
+        "proposal": "fine-tune", "recommendation": "fine-tune", "verdict": "pass", "decided_by": None
+    }
     assert proc.returncode == 0
 
 
@@ -599,7 +601,7 @@ def test_exit_zero_with_failing_manifests(tmp: Path) -> None:
     write(tmp / "policylint.toml", 'fail-on = "warning"\n')
     proc = run("check", "--exit-zero", cwd=tmp)
     assert proc.returncode == 0
-    assert "(fail)" in proc.stdout.decode()
+    assert ": fail (" in proc.stdout.decode()
 
 
 def test_exit_zero_never_hides_a_broken_configuration(tmp: Path) -> None:
@@ -627,7 +629,7 @@ def test_ignoring_a_non_waivable_rule_is_reported_in_text(tmp: Path) -> None:
     proc = run("check", cwd=tmp)
     lines = proc.stdout.decode().splitlines()
     assert not any(": RAG001 [" in line for line in lines)
-    assert "mlproject.toml: proposal fine-tune -> recommend fine-tune (pass)" in lines
+    assert "mlproject.toml: proposal fine-tune -> recommend fine-tune: pass" in lines
     assert "note: rules ignored by configuration: RAG001 (not waivable)" in lines
     assert lines.index("note: rules ignored by configuration: RAG001 (not waivable)") == len(lines) - 2
     assert proc.returncode == 0

@@ -121,10 +121,20 @@ def test_absent_is_falsy_and_not_zero() -> None:
     ("template", "values", "expected"),
     [
         ("{volume.per_day} requests/day", {"volume.per_day": 20000}, "20,000 requests/day"),
-        ("{volume.per_day} requests/day", {"volume.per_day": 3333.3333333}, "3333.33 requests/day"),
+        ("{volume.per_day} requests/day", {"volume.per_day": 3333.3333333}, "3,333.33 requests/day"),
+        ("{volume.per_month} a month", {"volume.per_month": 1e6}, "1,000,000 a month"),
+        ("{volume.per_day} a day", {"volume.per_day": 1e6 / 30}, "33,333.33 a day"),
+        ("{volume.per_month} a month", {"volume.per_month": 1.5e20}, "150,000,000,000,000,000,000 a month"),
         ("{volume.per_day} requests/day", {"volume.per_day": 100000.0}, "100,000 requests/day"),
         ("bar {params.quality_bar}", {}, "bar 0.85"),
-        ("{data.examples} examples", {}, "unknown examples"),
+        ("{data.examples} examples", {}, "not declared examples"),
+        ("{data.examples:example}", {"data.examples": 1}, "1 example"),
+        ("{data.examples:example}", {"data.examples": 0}, "0 examples"),
+        ("{data.examples:example}", {"data.examples": 30000}, "30,000 examples"),
+        ("{data.examples:example}", {}, "examples not declared"),
+        ("{data.examples:query/queries}", {"data.examples": 2}, "2 queries"),
+        ("{data.examples:query/queries}", {"data.examples": 1}, "1 query"),
+        ("{params.quality_bar:bar}", {}, "0.85 bars"),
         ("missing: {checklist.missing}", {"checklist.missing": ["few_shot", "role"]}, "missing: few_shot, role"),
         ("missing: {checklist.missing}", {"checklist.missing": []}, "missing: none"),
         ("narrow: {task.narrow}", {"task.narrow": False}, "narrow: false"),
@@ -142,6 +152,8 @@ def test_templates(template: str, values: dict[str, Any], expected: str) -> None
         ("x {params.bar}", 3, "unknown parameter 'bar'"),
         ("{data.examples.__class__}", 1, "unknown field 'data.examples.__class__'"),
         ("{data.examples:>10}", 1, "{data.examples:>10}: only a field path or params.<name> may be interpolated"),
+        ("{data.examples:}", 1, "{data.examples:}: only a field path"),
+        ("{data.examples:a/b/c}", 1, "{data.examples:a/b/c}: only a field path"),
         ("{data.examples!r}", 1, "{data.examples!r}: only a field path"),
         ("{0}", 1, "{0}: only a field path"),
         ("{}", 1, "{}: only a field path"),
@@ -158,7 +170,10 @@ def test_template_errors(template: str, column: int, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(ABSENT, "unknown"), (True, "true"), (1234567, "1,234,567"), (0.85, "0.85"), (1e-9, "1e-09"), ([], "none")],
+    [
+        (ABSENT, "not declared"), (True, "true"), (1234567, "1,234,567"), (0.85, "0.85"), (1e-9, "0.000000001"),
+        (1e6, "1,000,000"), (2.5e-5, "0.000025"), (0.8449162, "0.844916"), (1234.5678, "1,234.57"), ([], "none"),
+    ],
 )
 def test_render(value: Any, text: str) -> None:
     assert render(value) == text

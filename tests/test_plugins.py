@@ -201,7 +201,7 @@ def test_governed_manifest_passes(lint, tmp_path: Path) -> None:
     write(tmp_path / "mlproject.toml", manifest())
     proc = lint("check", "mlproject.toml")
     assert proc.stdout.splitlines() == [
-        "mlproject.toml: proposal fine-tune -> recommend fine-tune (pass)",
+        "mlproject.toml: proposal fine-tune -> recommend fine-tune: pass",
         "1 manifest checked: 1 passed, 0 failed (0 errors, 0 warnings, 0 waived)",
     ]
     assert (proc.returncode, proc.stderr) == (0, "")
@@ -230,7 +230,7 @@ def test_ext_table_is_validated_at_each_key(lint, tmp_path: Path) -> None:
         "expected a number from 0 to 10^12, got -1 (out of range)"),
         (f"mlproject.toml:{at('privacy_review')}:1: MAN002 [error] ext.governance.privacy_review: "
         "must contain a non-blank character"),
-        "mlproject.toml: invalid manifest, not evaluated (fail)",
+        "mlproject.toml: invalid manifest, not evaluated: fail (errors: MAN002)",
         "1 manifest checked: 0 passed, 1 failed (5 errors, 0 warnings, 0 waived)",
     ]
     assert proc.returncode == 1
@@ -275,7 +275,7 @@ def test_gov001_fine_tuning_without_a_budget_owner_fails(lint, tmp_path: Path) -
     text = manifest('\n[ext.governance]\nrisk_tier = "low"\n')
     code, result = check_json(lint, tmp_path, text)
     assert findings(result) == [("GOV001", "error", line_of(text, "[ext.governance]"))]
-    assert result["decision"] == {"proposal": "fine-tune", "recommendation": "fine-tune", "verdict": "fail"}
+    assert result["decision"] == {"proposal": "fine-tune", "recommendation": "fine-tune", "verdict": "fail", "decided_by": None}
     assert code == 1
 
 
@@ -309,7 +309,7 @@ def test_gov003_takes_part_in_the_decision(lint, tmp_path: Path) -> None:
     assert sorted(f["rule"] for f in result["findings"]) == ["FMT001", "GOV003"]
     gov003 = next(f for f in result["findings"] if f["rule"] == "GOV003")
     assert (gov003["recommends"], gov003["key"], gov003["line"]) == ("prompting", "proposal.model_tier", line_of(text, "model_tier"))
-    assert result["decision"] == {"proposal": "fine-tune", "recommendation": "prompting", "verdict": "fail"}
+    assert result["decision"] == {"proposal": "fine-tune", "recommendation": "prompting", "verdict": "fail", "decided_by": "GOV003"}
     assert code == 1
 
 
@@ -425,8 +425,8 @@ def test_disabled_plugin_leaves_its_table_unclaimed(lint, tmp_path: Path) -> Non
     assert proc.stdout.splitlines() == [
         (f"mlproject.toml:{line_of(text, '[ext.governance]')}:1: MAN002 [error] ext.governance: "
         "no loaded plugin claims this extension table (claimed: none)"),
-        "mlproject.toml: invalid manifest, not evaluated (fail)",
-        "1 manifest checked: 0 passed, 1 failed (1 errors, 0 warnings, 0 waived)",
+        "mlproject.toml: invalid manifest, not evaluated: fail (errors: MAN002)",
+        "1 manifest checked: 0 passed, 1 failed (1 error, 0 warnings, 0 waived)",
     ]
     assert proc.returncode == 1
 

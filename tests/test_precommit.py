@@ -139,7 +139,7 @@ def test_commit_with_a_failing_manifest_is_refused(project: Path, env: dict[str,
     assert hook_line(out).endswith("Failed")
     assert "- exit code: 1" in out
     assert re.search(r"^b/mlproject\.toml:\d+:\d+: RAG001 \[error\] ", out, re.MULTILINE), out
-    assert "b/mlproject.toml: proposal fine-tune -> recommend rag (fail)" in out
+    assert "b/mlproject.toml: proposal fine-tune -> recommend rag (decided by RAG001): fail (errors: RAG001)" in out
     assert head(project, env) == before  # nothing was committed
 
 

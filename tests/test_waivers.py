@@ -152,7 +152,7 @@ def test_valid_waiver_accepts_the_error_without_changing_the_recommendation() ->
     result = check(HEAD + waiver("FMT001", "2027-03-31", reason="ramp to 300k/day", owner="payments-ml"))
     fmt = finding(result, "FMT001")
     assert fmt.waived
-    assert fmt.waiver == ("ramp to 300k/day", "payments-ml")
+    assert fmt.waiver == ("ramp to 300k/day", "payments-ml", "2027-03-31")
     assert (fmt.severity, fmt.recommends) == ("error", "error-handling")  # still reported, unchanged
     assert not finding(result, "DAT004").waived
     assert wvr(result) == []
@@ -391,7 +391,7 @@ def test_wvr005_for_later_duplicates_in_file_order() -> None:
         ("WVR005", rule_line(1), 1, "waivers[1].rule"),
         ("WVR005", rule_line(2), 1, "waivers[2].rule"),
     ]
-    assert finding(result, "FMT001").waiver == ("first", "a")
+    assert finding(result, "FMT001").waiver == ("first", "a", "2027-03-31")
     assert decision(result) == ("fine-tune", "error-handling", "pass")
 
 
@@ -403,7 +403,7 @@ def test_a_broken_earlier_waiver_does_not_make_a_later_one_a_duplicate() -> None
     )
     assert wvr(result) == [("WVR001", 41, 1, "waivers[0].rule")]
     assert finding(result, "FMT001").waived
-    assert finding(result, "FMT001").waiver == ("renewed", "b")
+    assert finding(result, "FMT001").waiver == ("renewed", "b", "2027-03-31")
     assert decision(result) == ("fine-tune", "error-handling", "fail")  # WVR001 is an error
 
 
@@ -541,4 +541,4 @@ def test_a_waiver_accepts_every_finding_of_its_rule() -> None:
         ("DAT004", "two", False),
         ("FMT001", "three", True),
     ]
-    assert all(f.waiver == ("ramp", "payments-ml") for f in out if f.waived)
+    assert all(f.waiver == ("ramp", "payments-ml", "2027-03-31") for f in out if f.waived)

@@ -336,7 +336,7 @@ def test_gov003_decides_before_the_builtin_case_rules(engine: Engine) -> None:
         b"requests_per_day = 240_000", b"requests_per_day = 1_000")
     result = engine.check("m.toml", low_volume)
     assert set(rules(result)) == {"GOV003", "FMT001"}  # FMT001 recommends error-handling at order 310
-    assert result.decision == Decision("fine-tune", "prompting", "fail")
+    assert result.decision == Decision("fine-tune", "prompting", "fail", "GOV003")
 
 
 def test_gov003_cannot_be_waived(engine: Engine) -> None:
