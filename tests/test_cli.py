@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SCENARIOS
+from conftest import REPO, SCENARIOS
 
 PASSING = (SCENARIOS / "01-format-at-scale.toml").read_text("utf-8")
 FAILING = (SCENARIOS / "02-knowledge-via-fine-tuning.toml").read_text("utf-8")
@@ -248,3 +248,23 @@ def test_output_writes_the_report_and_prints_text(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "report.json").read_text("utf-8"))
     assert report["manifests"][0]["decision"]["recommendation"] == "rag"
     assert proc.stdout.decode().splitlines()[-1] == "1 manifest checked: 0 passed, 1 failed (1 error, 0 warnings, 0 waived)"
+
+
+def _readme_first_command_and_output() -> tuple[list[str], list[str]]:
+    """The README's first command (its policylint part) and the output lines it documents."""
+    readme = (REPO / "README.md").read_text("utf-8")
+    first_block = readme.split("```sh\n", 1)[1].split("```", 1)[0]
+    command = first_block.splitlines()[0].split("&& ", 1)[1].split()
+    documented = readme.split("then one decision line per manifest and a summary:\n\n```\n", 1)[1].split("```", 1)[0]
+    return command, documented.splitlines()
+
+
+def test_the_readme_first_command_gives_the_documented_output_on_any_date() -> None:
+    command, documented = _readme_first_command_and_output()
+    assert command[:2] == ["policylint", "check"] and "--today" in command
+    proc = run(*command[1:], cwd=REPO)
+    assert proc.returncode == 1  # two examples fail on purpose
+    lines = proc.stdout.decode().splitlines()
+    for line in documented:  # a documented line is the real one, or its start before "..."
+        prefix, cut, _ = line.partition(" ...")
+        assert any(out == line or (cut and out.startswith(prefix)) for out in lines), line

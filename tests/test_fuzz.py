@@ -960,5 +960,5 @@ def test_regression_text_report_finding_with_line_break_is_one_line(tmp_path: Pa
     _assert_clean(result, (1,))
     assert "\x1b" not in result.stdout and "\r" not in result.stdout, result.stdout  # no colour: not a terminal
     lines = result.stdout.split("\n")[:-1]
-    findings = [line for line in lines if "MAN002" in line]
+    findings = [line for line in lines if " MAN002 [error] " in line]
     assert findings and len(lines) == len(findings) + 2, result.stdout  # findings, decision, summary

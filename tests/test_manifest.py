@@ -499,6 +499,38 @@ MAN002_CASES: dict[str, tuple[str, list[Expect]]] = {
         with_tail("\n[data]\nhigh_quality = 301\nexamples = 300\n"),
         [Expect("MAN002", 13, 1, "data.high_quality")],
     ),
+    # ---- pack version 2's contradictions: each its own finding, at the key that contradicts
+    "domain-examples-above-high-quality": (
+        with_tail("\n[data]\nexamples = 900\nhigh_quality = 600\ndomain_examples = 601\n"),
+        [Expect("MAN002", 15, 1, "data.domain_examples", "more than high_quality (600)")],
+    ),
+    "domain-examples-above-examples-when-high-quality-absent": (
+        with_tail("\n[data]\nexamples = 600\ndomain_examples = 601\n"),
+        [Expect("MAN002", 14, 1, "data.domain_examples", "more than examples (600)")],
+    ),
+    "domain-examples-and-high-quality-both-wrong": (
+        with_tail("\n[data]\nexamples = 500\nhigh_quality = 600\ndomain_examples = 700\n"),
+        [Expect("MAN002", 14, 1, "data.high_quality", "more than examples (500)"),
+         Expect("MAN002", 15, 1, "data.domain_examples", "more than high_quality (600)")],
+    ),
+    "domain-examples-compared-only-when-valid": (
+        with_tail("\n[data]\nexamples = 500\nhigh_quality = 'many'\ndomain_examples = 700\n"),
+        [Expect("MAN002", 14, 1, "data.high_quality", "the string")],
+    ),
+    "source-none-with-examples": (
+        with_tail("\n[data]\nexamples = 1\nsource = \"none\"\n"),
+        [Expect("MAN002", 14, 1, "data.source", "examples = 1")],
+    ),
+    "reasoning-kind-with-reasoning-false": (
+        MINIMAL.replace('kind = "extraction"\n', 'kind = "reasoning"\nreasoning = false\n'),
+        [Expect("MAN002", 8, 1, "task.reasoning", 'kind = "reasoning"')],
+    ),
+    "reasoning-false-in-an-inline-table": (
+        MINIMAL.replace('[task]\nkind = "extraction"\n', "").replace(
+            "schema_version = 1\n", 'schema_version = 1\ntask = { kind = "reasoning", reasoning = false }\n'
+        ),
+        [Expect("MAN002", 2, 30, "task.reasoning", "contradicts")],
+    ),
     # ---- extension tables
     "unclaimed-ext-table": (
         with_tail("\n[ext.acme]\nteam = 'payments'\ncost_center = 7\n"),
@@ -540,6 +572,13 @@ VALID_CASES = {
     "volume-zero": with_tail("\n[volume]\nrequests_per_day = 0\n"),
     "high-quality-equal-to-examples": with_tail("\n[data]\nexamples = 300\nhigh_quality = 300\n"),
     "high-quality-without-examples": with_tail("\n[data]\nhigh_quality = 300\n"),
+    "domain-examples-equal-to-high-quality": with_tail("\n[data]\nexamples = 900\nhigh_quality = 600\ndomain_examples = 600\n"),
+    "domain-examples-without-examples": with_tail("\n[data]\ndomain_examples = 600\n"),
+    "source-none-with-zero-examples": with_tail("\n[data]\nexamples = 0\nsource = 'none'\n"),
+    "source-none-without-examples": with_tail("\n[data]\nsource = 'none'\n"),
+    "reasoning-kind-with-reasoning-true": MINIMAL.replace('kind = "extraction"\n', 'kind = "reasoning"\nreasoning = true\n'),
+    "reasoning-false-on-another-kind": MINIMAL.replace('kind = "extraction"\n', 'kind = "extraction"\nreasoning = false\n'),
+    "failure-mode-absent-is-valid": with_tail("\n[evaluation.failures]\nmalformed_rate = 0.01\n"),
     "empty-optional-tables": with_tail("\n[evaluation]\n[volume]\n[downstream]\n[data]\n[distillation]\n"),
     "empty-reasons-and-duplicates": with_tail("reasons = ['format-consistency', 'format-consistency']\n"),
     "valid-waiver": with_tail(waiver_block()),

@@ -542,3 +542,36 @@ def test_a_waiver_accepts_every_finding_of_its_rule() -> None:
         ("FMT001", "three", True),
     ]
     assert all(f.waiver == ("ramp", "payments-ml", "2027-03-31") for f in out if f.waived)
+
+
+# --------------------------------------------- waivers of rules that did not run (Clarifications)
+
+
+def ignoring(*ids: str) -> Engine:
+    return Engine([load_pack(builtin_pack_path())], options=EngineOptions(today=TODAY, ignore=ids))
+
+
+def test_a_waiver_of_a_rule_turned_off_is_neither_used_nor_stale() -> None:
+    result = ignoring("FMT001").check("mlproject.toml", (HEAD + waiver("FMT001")).encode())
+    assert wvr(result) == []  # no WVR005: the rule did not run, so the waiver is moot
+    assert all(f.rule != "FMT001" for f in result.findings)
+
+
+def test_a_waiver_of_a_rule_turned_off_still_gets_wvr001_to_wvr004() -> None:
+    text = HEAD + waiver("FMT001", "2026-11-30") + waiver("FMT001", "2027-12-31")
+    result = ignoring("FMT001").check("mlproject.toml", text.encode())
+    assert [w[0] for w in wvr(result)] == ["WVR001", "WVR004"]
+
+
+def test_a_waiver_of_a_rule_outside_the_proposals_family_did_run_and_is_stale() -> None:
+    prompting = HEAD.replace('approach = "fine-tune"', 'approach = "prompting"')
+    result = check(prompting + waiver("FMT001"))
+    assert [w[0] for w in wvr(result)] == ["WVR005"]  # FMT001 was on; it cannot fire for prompting
+
+
+@pytest.mark.parametrize("approach", ["fine-tune", "distill", "prompting", "rag"])
+def test_a_waiver_of_prm001_is_wvr003_whatever_the_proposal(approach: str) -> None:
+    text = HEAD.replace('approach = "fine-tune"', f'approach = "{approach}"') + waiver("PRM001")
+    result = check(text)
+    assert [w[0] for w in wvr(result)] == ["WVR003"]
+    assert "may not be waived" in next(f.message for f in result.findings if f.rule == "WVR003")
