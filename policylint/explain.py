@@ -56,12 +56,19 @@ def _as_dict(rule: RuleInfo, when: str | None, order: int | None, params: dict[s
     }
 
 
+APPLIES_TO_TEXT = {
+    "fine-tuning": "fine-tune and distill proposals",
+    "other": "every proposal except fine-tune and distill (advice)",
+    "any": "every proposal",
+}
+
+
 def _as_text(rule: RuleInfo, when: str | None, order: int | None, params: dict[str, Any]) -> str:
     lines = [f"{rule.id} ({rule.name}): {rule.title}", ""]
     facts = [
         ("severity", rule.severity),
         ("waivable", "yes" if rule.waivable else "no"),
-        ("applies to", "fine-tune and distill proposals" if rule.applies_to == "fine-tuning" else "every proposal"),
+        ("applies to", APPLIES_TO_TEXT.get(rule.applies_to, "every proposal")),
     ]
     if rule.recommends:
         facts.append(("recommends", f"{rule.recommends} (decision order {order})"))

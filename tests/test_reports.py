@@ -209,9 +209,14 @@ def test_sarif_carries_each_decision(results: dict[str, ManifestResult], context
     properties = sarif_of(results.values(), context)["runs"][0]["properties"]["policylint"]
     assert properties["manifests"] == [
         {"path": r.path, "proposal": r.decision.proposal, "recommendation": r.decision.recommendation,
-         "verdict": r.decision.verdict}
+         "verdict": r.decision.verdict, "decided_by": r.decision.decided_by}
         for r in results.values()
     ]
+    expected = tomli.loads((SCENARIOS / "expected.toml").read_text("utf-8"))
+    # The rule that set each recommendation: the proposal's own recommendation has none.
+    for entry in properties["manifests"]:
+        recommendation = expected[Path(entry["path"]).name].get("recommendation")
+        assert (entry["decided_by"] is None) == (recommendation in (None, entry["proposal"])), entry
     assert properties["summary"]["waived"] == 1
 
 
@@ -314,6 +319,17 @@ def test_junit_invalid_manifest_has_a_failure_per_problem(results: dict[str, Man
     assert (suite.get("tests"), suite.get("failures")) == ("2", "2")
     names = [c.get("name") for c in suite.findall("testcase")]
     assert names == ["MAN002 invalid-manifest", "MAN002 invalid-manifest #2"]
+
+
+def test_junit_and_markdown_name_the_deciding_rule(results: dict[str, ManifestResult], context: ReportContext) -> None:
+    result = results["05-format-low-volume.toml"]
+    assert result.decision.decided_by == "FMT001"  # the only firing rule that recommends (spec order)
+    suite = junit_of([result], context).find("testsuite")
+    assert suite is not None
+    prop = suite.find("properties/property[@name='decided_by']")
+    assert prop is not None and prop.get("value") == "FMT001"
+    text = render(render_markdown, [result], context)
+    assert "recommendation error-handling, decided by FMT001. Verdict fail: errors: FMT001." in text
 
 
 def test_junit_waived_is_skipped_and_warning_passes(results: dict[str, ManifestResult],

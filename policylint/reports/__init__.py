@@ -36,6 +36,24 @@ def waiver_note(finding: Finding) -> str:
     return f"waived by {waiver.owner} until {waiver.expires}: {waiver.reason}"
 
 
+def verdict_reason(result: ManifestResult) -> str:
+    """Why the verdict is what it is, in a few words; empty for a pass that needed no waiver."""
+    if not result.passed:
+        errors = _rule_ids(f for f in result.findings if f.severity == "error" and not f.waived)
+        if errors:
+            return f"errors: {errors}"
+        return f"warnings: {_rule_ids(f for f in result.findings if not f.waived)} (fail-on warning)"
+    accepted = {}
+    for finding in result.findings:
+        if finding.waived and finding.severity == "error" and finding.waiver is not None:
+            accepted.setdefault(finding.rule, finding.waiver)
+    return "; ".join(f"{rule} waived by {w.owner} until {w.expires}" for rule, w in accepted.items())
+
+
+def _rule_ids(findings: Iterable[Finding]) -> str:
+    return ", ".join(dict.fromkeys(f.rule for f in findings))
+
+
 class Reporter(Protocol):
     """Renders results, consumed one manifest at a time, onto ``out``; returns the totals.
 

@@ -74,7 +74,7 @@ def testsuite(result: ManifestResult, context: ReportContext) -> ET.Element:
     properties = ET.SubElement(suite, "properties")
     decision = result.decision
     for key, value in (("proposal", decision.proposal), ("recommendation", decision.recommendation),
-                       ("verdict", decision.verdict)):
+                       ("verdict", decision.verdict), ("decided_by", decision.decided_by)):
         ET.SubElement(properties, "property", {"name": key, "value": _clean(value or "")})
     evaluated = set(result.evaluated)
     by_rule: dict[str, list[Finding]] = {rule: [] for rule in result.evaluated}

@@ -20,7 +20,7 @@ from typing import TextIO
 import pluggy
 
 from policylint.findings import Finding, ManifestResult, RuleInfo, Summary
-from policylint.reports import ReportContext, Reporter, Tally
+from policylint.reports import ReportContext, Reporter, Tally, verdict_reason
 from policylint.reports.text import format_summary
 
 hookimpl = pluggy.HookimplMarker("policylint")
@@ -109,7 +109,10 @@ def section(result: ManifestResult, rules: Mapping[str, RuleInfo]) -> list[str]:
         lines += ["Invalid manifest: not evaluated.", ""]
     else:
         proposal = escape(decision.proposal or "—")
-        lines += [f"Proposal {proposal}, recommendation {escape(decision.recommendation)}.", ""]
+        decided = f", decided by {escape(decision.decided_by)}" if decision.decided_by else ""
+        reason = verdict_reason(result)
+        why = f" Verdict {decision.verdict}: {escape(reason)}." if reason else ""
+        lines += [f"Proposal {proposal}, recommendation {escape(decision.recommendation)}{decided}.{why}", ""]
     explained: set[str] = set()
     for finding in result.findings:
         lines += finding_lines(result.path, finding, rules, explain=finding.rule not in explained)

@@ -150,6 +150,7 @@ def render_sarif(results: Iterable[ManifestResult], context: ReportContext, out:
             "proposal": decision.proposal,
             "recommendation": decision.recommendation,
             "verdict": decision.verdict,
+            "decided_by": decision.decided_by,
         })
         for finding, fingerprint in zip(result.findings, fingerprints(result.path, result.findings)):
             out.write(separator + _dump(result_dict(result.path, finding, fingerprint, index)))

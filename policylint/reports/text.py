@@ -12,7 +12,7 @@ import pluggy
 
 from policylint.errors import printable
 from policylint.findings import Finding, ManifestResult, Summary
-from policylint.reports import ReportContext, Reporter, Tally
+from policylint.reports import ReportContext, Reporter, Tally, verdict_reason
 from policylint.wording import plural
 
 hookimpl = pluggy.HookimplMarker("policylint")
@@ -50,24 +50,6 @@ def format_decision(result: ManifestResult, color: bool = False) -> str:
         f"{path}: proposal {decision.proposal} -> recommend {decision.recommendation}{decided}: {verdict}"
         + (f" ({printable(reason)})" if reason else "")
     )
-
-
-def verdict_reason(result: ManifestResult) -> str:
-    """Why the verdict is what it is, in a few words; empty for a pass that needed no waiver."""
-    if not result.passed:
-        errors = _rule_ids(f for f in result.findings if f.severity == "error" and not f.waived)
-        if errors:
-            return f"errors: {errors}"
-        return f"warnings: {_rule_ids(f for f in result.findings if not f.waived)} (fail-on warning)"
-    accepted = {}
-    for finding in result.findings:
-        if finding.waived and finding.severity == "error" and finding.waiver is not None:
-            accepted.setdefault(finding.rule, finding.waiver)
-    return "; ".join(f"{rule} waived by {w.owner} until {w.expires}" for rule, w in accepted.items())
-
-
-def _rule_ids(findings: Iterable[Finding]) -> str:
-    return ", ".join(dict.fromkeys(f.rule for f in findings))
 
 
 def format_summary(summary: Summary) -> str:
