@@ -43,11 +43,22 @@ class PluginError(PolicylintError):
 #: Control characters a user's file may smuggle into a message (a key like "a\nb", a terminal
 #: escape), shown escaped: one message stays one line, and the terminal stays untouched.
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {0x0A: "\\n", 0x09: "\\t"}
+#: Characters that reorder or break a line without looking like control characters: bidi
+#: embeddings, overrides and isolates (U+202E can make a message read backwards) and the
+#: Unicode line and paragraph separators.
+_CONTROLS |= {c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                                          0x2028, 0x2029)}
 
 
-def printable(text: str) -> str:
-    """``text`` with control characters escaped, for terminals and line-based logs."""
-    return text.translate(_CONTROLS)
+_CONTROLS_BUT_NEWLINES = {c: e for c, e in _CONTROLS.items() if c not in (0x0A, 0x0D)}
+
+
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """``text`` with control characters escaped, for terminals and line-based logs.
+
+    ``keep_newlines`` is for formats that render a line break themselves (Markdown's ``<br>``).
+    """
+    return text.translate(_CONTROLS_BUT_NEWLINES if keep_newlines else _CONTROLS)
 
 
 def located(path: str, line: int, column: int, message: str) -> str:

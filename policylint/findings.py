@@ -6,6 +6,7 @@ Named tuples rather than frozen dataclasses: as immutable, but several times che
 
 from __future__ import annotations
 
+import re
 from typing import Literal, NamedTuple
 
 Severity = Literal["error", "warning"]
@@ -20,6 +21,15 @@ RECOMMENDATIONS = (
     "fine-tune",
     "distill",
 )
+
+
+def _natural(text: str) -> tuple[str | int, ...]:
+    """``"item 10: x"`` -> ``("item ", 10, ": x")``: digits compare as numbers."""
+    parts = _DIGITS.split(text)
+    return tuple(int(part) if index % 2 else part for index, part in enumerate(parts))
+
+
+_DIGITS = re.compile(r"(\d+)")
 
 
 class Waiver(NamedTuple):
@@ -45,9 +55,10 @@ class Finding(NamedTuple):
     #: The waiver that accepted it, for reports.
     waiver: Waiver | None = None
 
-    def sort_key(self) -> tuple[int, str, int, str]:
-        """Findings are sorted by line, then rule id (the spec); column and text break ties."""
-        return (self.line, self.rule, self.column, self.message)
+    def sort_key(self) -> tuple[int, str, int, tuple[str | int, ...]]:
+        """Findings are sorted by line, then rule id (the spec); column and text break ties,
+        numbers in the text by value (``item 2`` before ``item 10``)."""
+        return (self.line, self.rule, self.column, _natural(self.message))
 
 
 class Decision(NamedTuple):

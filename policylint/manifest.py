@@ -234,8 +234,24 @@ def unreadable(path: str, reason: str) -> LoadedManifest:
 ExtModels = Mapping[str, type[BaseModel]]
 
 
+#: The largest manifest read (1 MiB): real manifests are a few KiB, and a bigger file is a
+#: mistake or an attack whose validation would cost memory in proportion to its size.
+MAX_MANIFEST_BYTES = 1 << 20
+#: MAN002 findings kept per key and per manifest; the rest are counted in one closing finding.
+MAX_FINDINGS_PER_KEY = 10
+MAX_FINDINGS_PER_MANIFEST = 100
+
+
+def too_large(path: str, size: int) -> LoadedManifest:
+    """A file over :data:`MAX_MANIFEST_BYTES`: a MAN001 finding, and the run goes on."""
+    message = f"the file is larger than {MAX_MANIFEST_BYTES:,} bytes, the limit for a manifest; is it the right file?"
+    return LoadedManifest(Source(path, ""), None, [Finding("MAN001", "invalid-toml", "error", message, "", 1, 1)])
+
+
 def load_manifest(path: str, raw: bytes, ext_models: ExtModels | None = None) -> LoadedManifest:
     """Read and check one manifest; never raises for anything the file contains."""
+    if len(raw) > MAX_MANIFEST_BYTES:
+        return too_large(path, len(raw))
     source, problem = decode(path, raw)
     if source is None:
         assert problem is not None
@@ -277,13 +293,60 @@ def man002(source: Source, key_path: KeyPath, message: str, *, at: KeyPath | Non
 def validate(source: Source, data: dict[str, Any], ext_models: ExtModels) -> list[Finding]:
     """MAN002 findings, one per problem as a user would fix it."""
     findings: list[Finding] = []
+    data = _cut_long_lists(source, data, (), findings)
     try:
         Manifest.model_validate(data)
     except ValidationError as exc:
         findings.extend(_explain(source, exc, (), Manifest))
     findings.extend(_cross_field_problems(source, data, {f.key for f in findings}))
     findings.extend(_ext_problems(source, data.get("ext"), ext_models))
-    return findings
+    return _bounded(findings)
+
+
+#: Items a list in a manifest may hold (``reasons`` has 7 values; a manifest with more than a
+#: thousand waivers is not one a person wrote). Longer lists are validated up to the limit.
+MAX_LIST_ITEMS = 1_000
+
+
+def _cut_long_lists(source: Source, value: Any, key_path: KeyPath, findings: list[Finding]) -> Any:
+    """``value`` with every list cut to :data:`MAX_LIST_ITEMS`, one MAN002 finding per cut list."""
+    if isinstance(value, dict):
+        cut = {k: _cut_long_lists(source, v, (*key_path, k), findings) for k, v in value.items()}
+        return cut if any(cut[k] is not value[k] for k in value) else value
+    if isinstance(value, list):
+        if len(value) > MAX_LIST_ITEMS:
+            message = f"{len(value):,} items; a list holds at most {MAX_LIST_ITEMS:,} (only those were checked)"
+            findings.append(man002(source, key_path, message))
+            value = value[:MAX_LIST_ITEMS]
+        items = [_cut_long_lists(source, item, (*key_path, index), findings) for index, item in enumerate(value)]
+        return items if any(a is not b for a, b in zip(items, value)) or len(items) != len(value) else value
+    return value
+
+
+def _bounded(findings: list[Finding]) -> list[Finding]:
+    """At most :data:`MAX_FINDINGS_PER_KEY` findings per key and :data:`MAX_FINDINGS_PER_MANIFEST`
+    in all, each cut counted in one "and N more" finding, so a file of a million bad list items
+    costs a report of a page, not of megabytes."""
+    if len(findings) <= MAX_FINDINGS_PER_KEY:
+        return findings
+    kept: list[Finding] = []
+    dropped: dict[str, int] = {}
+    first: dict[str, Finding] = {}
+    per_key: dict[str, int] = {}
+    for finding in findings:
+        per_key[finding.key] = per_key.get(finding.key, 0) + 1
+        if per_key[finding.key] <= MAX_FINDINGS_PER_KEY:
+            kept.append(finding)
+            first.setdefault(finding.key, finding)
+        else:
+            dropped[finding.key] = dropped.get(finding.key, 0) + 1
+    for key, count in dropped.items():
+        kept.append(first[key]._replace(message=f"{key}: and {count:,} more problems at this key, not listed"))
+    if len(kept) > MAX_FINDINGS_PER_MANIFEST:
+        rest = len(kept) - MAX_FINDINGS_PER_MANIFEST
+        kept = kept[:MAX_FINDINGS_PER_MANIFEST]
+        kept.append(Finding("MAN002", "invalid-manifest", "error", f"and {rest:,} more problems in this manifest, not listed", "", 1, 1))
+    return kept
 
 
 def _explain(source: Source, exc: ValidationError, prefix: KeyPath, model: type[BaseModel]) -> list[Finding]:

@@ -14,6 +14,7 @@ import functools
 import math
 import types
 import typing
+import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, NamedTuple, Union
 
@@ -85,8 +86,18 @@ _EXPECTATIONS = {
 }
 
 
+#: Letters that render as nothing (Hangul and Mongolian fillers, the blank Braille pattern).
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u180e\u2800\u3164\uffa0")
+
+
+def is_visible(char: str) -> bool:
+    """A character that shows on screen: not a space, a control, a format mark (U+200B,
+    U+2060, U+FEFF...), a combining mark on its own, or a filler letter that renders blank."""
+    return not char.isspace() and char not in _INVISIBLE_LETTERS and unicodedata.category(char)[0] not in "CZM"
+
+
 def _non_blank(value: str) -> str:
-    if not value.strip():
+    if not any(is_visible(char) for char in value):
         raise ValueError("blank")
     return value
 
@@ -204,7 +215,7 @@ def value_problem(field_type: FieldType, value: Any) -> str:
     shown = show(value)
     kind = field_type.kind
     if kind == "text" and isinstance(value, str):
-        return "must contain a non-blank character"
+        return "must contain a visible character (spaces and invisible characters do not count)"
     if kind == "fraction" and is_number(value) and _finite(value) and 1 < value <= 100:
         return f"score {shown} is not a fraction; did you mean {_as_fraction(value)}?"
     if kind in ("fraction", "number", "count") and is_number(value):

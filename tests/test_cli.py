@@ -139,6 +139,15 @@ def test_quiet_shows_only_failures(tmp_path: Path) -> None:
     assert lines[-1].startswith("2 manifests checked: 1 passed, 1 failed")
 
 
+def test_quiet_with_fail_on_warning_shows_the_warnings_that_fail(tmp_path: Path) -> None:
+    write(tmp_path / "mlproject.toml", (SCENARIOS / "10-prompting-only.toml").read_text("utf-8"))  # PRM004 only
+    proc = run("check", "-q", "--fail-on", "warning", cwd=tmp_path)
+    lines = proc.stdout.decode().splitlines()
+    assert proc.returncode == 1
+    assert [line.split(" ")[1] for line in lines[:-2]] == ["PRM004"]
+    assert lines[-2].endswith(": fail (warnings: PRM004 (fail-on warning))")
+
+
 def test_quiet_and_all_passing_prints_nothing(tmp_path: Path) -> None:
     write(tmp_path / "mlproject.toml", PASSING)
     proc = run("check", "-q", cwd=tmp_path)

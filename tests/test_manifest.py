@@ -956,3 +956,41 @@ def test_minimal_manifest_passes_validation_in_the_engine(engine: Engine) -> Non
     assert result.findings
     assert not any(f.rule.startswith("MAN") for f in result.findings)
     assert result.decision.recommendation is not None
+
+
+# -------------------------------------------------------------- bounds and ordering (issue 11)
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u2060", "\ufeff", "\u3164", " \u200b\u2060 ", "\u202e", "\u0301"])
+def test_a_waiver_owner_made_of_invisible_characters_is_blank(invisible: str) -> None:
+    raw = with_tail(waiver_block(owner=invisible)).encode()
+    check(raw, [Expect("MAN002", 15, 1, "waivers[0].owner", "visible character")])
+
+
+@pytest.mark.parametrize("owner", ["a", "\u200bml-team", "团队", "é"])
+def test_a_visible_character_is_enough(owner: str) -> None:
+    check(with_tail(waiver_block(owner=owner)).encode(), [])
+
+
+def test_list_items_are_reported_in_number_order() -> None:
+    reasons = ", ".join(["'behavior'"] * 8 + ["1", "2", "3"])  # items 9, 10, 11 are bad
+    loaded = load_manifest("m.toml", with_tail(f"reasons = [{reasons}]\n").encode())
+    assert [f.message.split(":")[1].strip() for f in loaded.findings] == ["item 9", "item 10", "item 11"]
+
+
+def test_a_huge_list_is_cut_and_its_problems_counted_not_listed() -> None:
+    items = ", ".join(["1"] * 50_000)
+    loaded = load_manifest("m.toml", with_tail(f"reasons = [{items}]\n").encode())
+    messages = [f.message for f in loaded.findings]
+    assert messages[0] == "proposal.reasons: 50,000 items; a list holds at most 1,000 (only those were checked)"
+    assert messages[-1] == "proposal.reasons: and 991 more problems at this key, not listed"
+    assert len(messages) == 1 + 9 + 1 and all(f.line == 11 for f in loaded.findings)
+
+
+def test_a_manifest_over_the_size_limit_is_man001() -> None:
+    from policylint.manifest import MAX_MANIFEST_BYTES
+
+    raw = MINIMAL.encode() + b"#" * MAX_MANIFEST_BYTES
+    (finding,) = load_manifest("m.toml", raw).findings
+    assert (finding.rule, finding.line, finding.column) == ("MAN001", 1, 1)
+    assert "larger than 1,048,576 bytes" in finding.message

@@ -411,6 +411,15 @@ def test_github_escaping(context: ReportContext) -> None:
     assert github.escape_property("%\r\n:,") == "%25%0D%0A%3A%2C"
 
 
+@pytest.mark.parametrize("raw", ["\x1b[2J", "\x07", "\u202e", "\u2028", "\u2066"])
+def test_terminal_escapes_and_bidi_controls_never_reach_github_or_markdown(context: ReportContext, raw: str) -> None:
+    f = finding(message=f"key a{raw}b: unknown", line=3, column=1)
+    for renderer in (render_github, render_markdown):
+        text = render(renderer, [manifest("m.toml", f, evaluated=())], context)
+        assert raw not in text, renderer
+        assert "key a\\" in text or "key a\\\\" in text, renderer  # shown escaped, not dropped
+
+
 def test_github_plain_lines_cannot_become_commands(context: ReportContext) -> None:
     lines = render(render_github, [manifest("::error::boom", evaluated=())], context).splitlines()
     assert not any(line.startswith("::") for line in lines)

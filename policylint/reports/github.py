@@ -14,6 +14,7 @@ from typing import TextIO
 
 import pluggy
 
+from policylint.errors import printable
 from policylint.findings import Finding, ManifestResult, Summary
 from policylint.reports import ReportContext, Reporter, Tally, waiver_note
 from policylint.reports.text import closing_lines, format_decision
@@ -22,8 +23,8 @@ hookimpl = pluggy.HookimplMarker("policylint")
 
 
 def escape_data(text: str) -> str:
-    """The message of a workflow command."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """The message of a workflow command: one line, no terminal escapes (ESC, BEL, bidi)."""
+    return printable(text, keep_newlines=True).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:

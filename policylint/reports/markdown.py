@@ -19,6 +19,7 @@ from typing import TextIO
 
 import pluggy
 
+from policylint.errors import printable
 from policylint.findings import Finding, ManifestResult, RuleInfo, Summary
 from policylint.reports import ReportContext, Reporter, Tally, verdict_reason
 from policylint.reports.text import format_summary
@@ -36,7 +37,7 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 def escape(text: str) -> str:
     """Literal text inside Markdown, a table cell included: no HTML, no syntax, one line."""
     import html  # imported here: most runs never write this format
-    escaped = _LINE_START.sub(_escape_start, _INLINE.sub(r"\\\1", text))
+    escaped = _LINE_START.sub(_escape_start, _INLINE.sub(r"\\\1", printable(text, keep_newlines=True)))
     return _NEWLINE.sub("<br>", html.escape(escaped, quote=False))
 
 

@@ -71,8 +71,11 @@ def render_text(results: Iterable[ManifestResult], context: ReportContext, out: 
         tally.add(result)
         if context.quiet and result.passed:
             continue
+        # Quiet shows what fails the manifest: its unwaived errors, or, when only warnings do
+        # (--fail-on warning), those warnings.
+        failing = "error" if any(f.severity == "error" and not f.waived for f in result.findings) else "warning"
         for finding in result.findings:
-            if not (context.quiet and (finding.waived or finding.severity != "error")):
+            if not (context.quiet and (finding.waived or finding.severity != failing)):
                 out.write(format_finding(result.path, finding, context.color) + "\n")
         out.write(format_decision(result, context.color) + "\n")
     summary = tally.summary()
