@@ -15,10 +15,13 @@ from typing import Any, Literal, NamedTuple
 
 from policylint import toml
 from policylint.errors import PackError, located
+from policylint.files import read_bounded
 from policylint.findings import RECOMMENDATIONS
 from policylint.positions import SourceIndex
 from policylint.schema import MAX_QUANTITY, FieldType, did_you_mean, show, type_name, value_problem
 
+#: A policy or pack file larger than this (256 KiB) is refused: real ones are a few KiB.
+MAX_POLICY_FILE_BYTES = 256 * 1024
 RULE_ID = re.compile(r"[A-Z]{2,6}[0-9]{3}")
 PACK_FILE = "pack.toml"
 #: Which proposals a rule applies to: ``fine-tuning`` (fine-tune and distill), ``other`` (every
@@ -278,7 +281,7 @@ def _single_line_value_column(index: SourceIndex, lines: list[str], key: tuple[s
 
 def _read(path: Path) -> tuple[dict[str, Any], str]:
     try:
-        text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+        text = read_bounded(path, MAX_POLICY_FILE_BYTES).decode("utf-8").removeprefix("\ufeff")
     except (OSError, UnicodeDecodeError) as exc:
         raise PackError(f"{path}: cannot read the policy file: {exc}") from None
     try:

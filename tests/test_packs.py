@@ -282,3 +282,23 @@ def test_rationales_name_the_framework_not_an_unnamed_article(builtin_pack: Pack
     for policy in builtin_pack.policies:
         assert "the article" not in policy.rationale.lower(), policy.id
         assert "the article" not in policy.message.lower(), policy.id
+
+
+def test_a_policy_file_that_is_a_device_or_fifo_is_refused_not_read(pack_copy: Path) -> None:
+    import os
+
+    (pack_copy / "ZZZ001.toml").symlink_to("/dev/zero")
+    assert load_error(pack_copy) == f"{pack_copy / 'ZZZ001.toml'}: cannot read the policy file: not a regular file (a device or socket)"
+    (pack_copy / "ZZZ001.toml").unlink()
+    os.mkfifo(pack_copy / "ZZZ002.toml")  # opening it would wait for a writer forever
+    assert load_error(pack_copy) == f"{pack_copy / 'ZZZ002.toml'}: cannot read the policy file: not a regular file (a FIFO)"
+
+
+def test_a_policy_file_over_the_size_limit_is_refused(pack_copy: Path) -> None:
+    from policylint.packs import MAX_POLICY_FILE_BYTES
+
+    policy = pack_copy / "FMT001.toml"
+    policy.write_text(policy.read_text("utf-8") + "#" * MAX_POLICY_FILE_BYTES, "utf-8")
+    assert load_error(pack_copy) == (
+        f"{policy}: cannot read the policy file: larger than 262,144 bytes, the limit for this kind of file"
+    )
