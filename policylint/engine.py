@@ -25,7 +25,7 @@ from policylint.manifest import MANIFEST_RULES, LoadedManifest, load_manifest, n
 from policylint.packs import Pack, Param, Policy, dotted_key
 from policylint.positions import KeyPath
 from policylint.schema import did_you_mean
-from policylint.waivers import DEFAULT_MAX_WAIVER_DAYS, WAIVER_RULES, apply_waivers
+from policylint.waivers import DEFAULT_MAX_WAIVER_DAYS, DEFAULT_WAIVER_WARN_DAYS, WAIVER_RULES, apply_waivers
 
 
 class CompiledRule(NamedTuple):
@@ -50,6 +50,8 @@ class EngineOptions:
 
     params: Mapping[str, Any] = field(default_factory=dict)
     max_waiver_days: int = DEFAULT_MAX_WAIVER_DAYS
+    #: WVR006 warns this many days (or fewer) before a valid waiver runs out.
+    waiver_warn_days: int = DEFAULT_WAIVER_WARN_DAYS
     today: datetime.date | None = None
     #: Rule ids or prefixes to run (None: all), added to that, and left out; ``ignore`` wins.
     select: tuple[str, ...] | None = None
@@ -94,6 +96,7 @@ class Engine:
         self.ext_models = dict(ext_models or {})
         self.today = options.today or datetime.date.today()
         self.max_waiver_days = options.max_waiver_days
+        self.waiver_warn_days = options.waiver_warn_days
         self.fail_on = options.fail_on
         self.origins = options.origins
         self.params = self._resolve_params(dict(param_defaults or {}), dict(options.params or {}), param_default_owners or {})
@@ -284,7 +287,10 @@ class Engine:
         recommendation = deciding.rule.recommends if fine_tuning and deciding is not None else proposal
         waivers = loaded.data.get("waivers", [])
         findings = (
-            apply_waivers(source, waivers, fired, self._waivable, self.today, self.max_waiver_days, self.ignored)
+            apply_waivers(
+                source, waivers, fired, self._waivable, self.today, self.max_waiver_days, self.ignored,
+                self.waiver_warn_days,
+            )
             if waivers else fired
         )
         failing_levels = ("error", "warning") if self.fail_on == "warning" else ("error",)

@@ -13,8 +13,12 @@ from typing import Any
 from policylint.findings import Finding, Waiver
 from policylint.manifest import Source
 from policylint.schema import did_you_mean
+from policylint.wording import plural
 
 DEFAULT_MAX_WAIVER_DAYS = 180
+#: WVR006 warns when a valid waiver runs out within this many days (configuration:
+#: ``waiver-warn-days``), so its owner renews it or fixes the finding before the build breaks.
+DEFAULT_WAIVER_WARN_DAYS = 14
 
 WAIVER_RULES = {
     "WVR001": ("waiver-expired", "error", "The waiver's expiry date has passed."),
@@ -22,6 +26,7 @@ WAIVER_RULES = {
     "WVR003": ("waiver-not-allowed", "error", "The waiver names a rule that may not be waived."),
     "WVR004": ("waiver-too-long", "error", "The waiver runs further ahead than the longest waiver allowed."),
     "WVR005": ("waiver-unused", "warning", "The waiver accepts nothing: no finding of its rule, or an earlier waiver already accepts them."),
+    "WVR006": ("waiver-expires-soon", "warning", "The waiver runs out soon: renew it or fix the finding before it fails the build."),
 }
 
 
@@ -33,11 +38,13 @@ def apply_waivers(
     today: datetime.date,
     max_days: int = DEFAULT_MAX_WAIVER_DAYS,
     not_run: frozenset[str] = frozenset(),
+    warn_days: int = DEFAULT_WAIVER_WARN_DAYS,
 ) -> list[Finding]:
     """``findings`` with accepted ones marked waived, followed by the WVR findings.
 
     ``waivable`` maps every known rule id to whether a waiver may accept it. A waiver of a rule
-    in ``not_run`` (turned off by configuration) is neither used nor stale: no WVR005.
+    in ``not_run`` (turned off by configuration) is neither used nor stale: no WVR005. A waiver
+    with none of WVR001-WVR005 that expires within ``warn_days`` days gets WVR006.
     """
     problems: list[Finding] = []
     accepted: dict[str, Waiver] = {}
@@ -66,10 +73,19 @@ def apply_waivers(
             continue  # a waiver with any problem accepts nothing; one of a rule not run is moot
         if rule in accepted:
             report("WVR005", f"an earlier waiver already accepts {rule}; remove this one")
-        elif not any(f.rule == rule for f in findings):
+            continue
+        if not any(f.rule == rule for f in findings):
             report("WVR005", f"nothing to waive: {rule} has no finding in this manifest; remove the waiver")
-        else:
-            accepted[rule] = Waiver(waiver["reason"], waiver["owner"], expires.isoformat())
+            continue
+        accepted[rule] = Waiver(waiver["reason"], waiver["owner"], expires.isoformat())
+        days_left = (expires - today).days
+        if days_left <= warn_days:
+            when = "today" if days_left == 0 else f"in {plural(days_left, 'day')}, on {expires.isoformat()}"
+            report(
+                "WVR006",
+                f"the waiver for {rule} (owner {waiver['owner']}) runs out {when}; renew it with a new expiry "
+                f"date or fix the finding before it fails the build",
+            )
     marked = [
         f._replace(waived=True, waiver=accepted[f.rule]) if f.rule in accepted else f for f in findings
     ]

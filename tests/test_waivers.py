@@ -108,7 +108,7 @@ def assert_wvr_severities(result: ManifestResult) -> None:
     for f in result.findings:
         if f.rule in ("WVR001", "WVR002", "WVR003", "WVR004"):
             assert f.severity == "error", f
-        elif f.rule == "WVR005":
+        elif f.rule in ("WVR005", "WVR006"):
             assert f.severity == "warning", f
         if f.rule.startswith("WVR"):
             assert not f.waived
@@ -196,15 +196,16 @@ def test_wvr001_expired(expires: str, expired: bool) -> None:
         assert not finding(result, "FMT001").waived  # a waiver with a problem accepts nothing
         assert decision(result) == ("fine-tune", "error-handling", "fail")
     else:
-        assert wvr(result) == []
+        assert wvr(result) == [("WVR006", 41, 1, "waivers[0].rule")]  # valid, but runs out within 14 days
         assert finding(result, "FMT001").waived
-        assert decision(result) == ("fine-tune", "error-handling", "pass")
+        assert decision(result) == ("fine-tune", "error-handling", "pass")  # a warning never fails
 
 
 def test_today_is_the_pinned_date() -> None:
     # The scenario's waiver runs until 2027-03-31: valid on 2027-03-31, expired the day after.
     text = HEAD + waiver("FMT001", "2027-03-31")
-    assert wvr(check(text, today=datetime.date(2027, 3, 31))) == []
+    assert wvr(check(text, today=datetime.date(2027, 3, 16))) == []
+    assert wvr(check(text, today=datetime.date(2027, 3, 31))) == [("WVR006", 41, 1, "waivers[0].rule")]
     assert wvr(check(text, today=datetime.date(2027, 4, 1))) == [("WVR001", 41, 1, "waivers[0].rule")]
 
 
@@ -324,7 +325,8 @@ def test_wvr004_horizon(max_days: int, expires: str, too_long: bool) -> None:
         assert not finding(result, "FMT001").waived
         assert decision(result)[2] == "fail"
     else:
-        assert wvr(result) == []
+        soon = [("WVR006", 41, 1, "waivers[0].rule")] if days <= 14 else []
+        assert wvr(result) == soon
         assert finding(result, "FMT001").waived
         assert decision(result)[2] == "pass"
 
@@ -575,3 +577,41 @@ def test_a_waiver_of_prm001_is_wvr003_whatever_the_proposal(approach: str) -> No
     result = check(text)
     assert [w[0] for w in wvr(result)] == ["WVR003"]
     assert "may not be waived" in next(f.message for f in result.findings if f.rule == "WVR003")
+
+
+# ----------------------------------------------------------------------------------- WVR006
+
+
+@pytest.mark.parametrize(
+    ("warn_days", "expires", "warns", "when"),
+    [
+        (14, "2026-12-15", True, "in 14 days, on 2026-12-15"),  # exactly 14 days: warns
+        (14, "2026-12-16", False, ""),  # 15 days: does not
+        (14, "2026-12-01", True, "today"),  # runs out today (still valid)
+        (14, "2026-12-02", True, "in 1 day, on 2026-12-02"),
+        (0, "2026-12-01", True, "today"),
+        (0, "2026-12-02", False, ""),
+        (30, "2026-12-31", True, "in 30 days, on 2026-12-31"),
+    ],
+)
+def test_wvr006_warns_before_a_valid_waiver_runs_out(warn_days: int, expires: str, warns: bool, when: str) -> None:
+    engine = Engine([load_pack(builtin_pack_path())], options=EngineOptions(today=TODAY, waiver_warn_days=warn_days))
+    result = engine.check("mlproject.toml", (HEAD + waiver("FMT001", expires, owner="payments-ml")).encode())
+    assert finding(result, "FMT001").waived
+    assert decision(result) == ("fine-tune", "error-handling", "pass")
+    if warns:
+        assert wvr(result) == [("WVR006", 41, 1, "waivers[0].rule")]
+        (soon,) = [f for f in result.findings if f.rule == "WVR006"]
+        assert soon.severity == "warning"
+        assert soon.message == (
+            f"the waiver for FMT001 (owner payments-ml) runs out {when}; renew it with a new expiry date or fix "
+            "the finding before it fails the build"
+        )
+    else:
+        assert wvr(result) == []
+
+
+def test_wvr006_only_for_waivers_without_other_problems() -> None:
+    # Stale (WVR005) and expired (WVR001) waivers get their own finding, never WVR006 as well.
+    result = check(HEAD + waiver("DAT002", "2026-12-02") + waiver("FMT001", "2026-11-30"))
+    assert [w[0] for w in wvr(result)] == ["WVR005", "WVR001"]
