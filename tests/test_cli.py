@@ -200,7 +200,7 @@ def test_rule_explains_itself() -> None:
 def test_rule_all_json() -> None:
     rules = json.loads(run("rule", "--all", "--format", "json").stdout)
     ids = [r["id"] for r in rules]
-    assert ids == sorted(ids) and len(ids) == 31 + 3 + 5  # pack version 2, MAN001-003, WVR001-005
+    assert ids == sorted(ids) and len(ids) == 31 + 3 + 6  # pack version 2, MAN001-003, WVR001-006
     assert {"MAN002", "WVR005", "DAT004"} <= set(ids)
 
 
