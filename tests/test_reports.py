@@ -62,7 +62,7 @@ def render(reporter: Callable[..., Summary], results: Iterable[ManifestResult], 
 
 
 def finding(rule: str = "FMT001", message: str = "a message", key: str = "volume", line: int = 3, column: int = 1,
-            severity: Any = "error", waiver: tuple[str, str] | None = None,
+            severity: Any = "error", waiver: Waiver | None = None,
             name: str = "format-volume-too-low") -> Finding:
     """A finding built by hand, for what the scenarios do not contain."""
     return Finding(rule, name, severity, message, key, line, column, waived=waiver is not None, waiver=waiver)
@@ -418,6 +418,21 @@ def test_terminal_escapes_and_bidi_controls_never_reach_github_or_markdown(conte
         text = render(renderer, [manifest("m.toml", f, evaluated=())], context)
         assert raw not in text, renderer
         assert "key a\\" in text or "key a\\\\" in text, renderer  # shown escaped, not dropped
+
+
+def test_github_annotates_up_to_its_limits_and_says_how_many_were_left_out(context: ReportContext) -> None:
+    errors = tuple(finding(rule="FMT001", message=f"e{i}", line=i + 1) for i in range(12))
+    warnings = tuple(finding(rule="PRM003", severity="warning", message=f"w{i}", line=i + 20) for i in range(3))
+    lines = render(render_github, [manifest("m.toml", *errors, *warnings, evaluated=())], context).splitlines()
+    annotated = [line for line in lines if line.startswith("::error ")]
+    assert len(annotated) == 10 and annotated[-1].endswith("::e9")
+    assert len([line for line in lines if line.startswith("::warning ")]) == 3  # warnings have their own budget
+    assert "m.toml:11:1: FMT001 [error] e10" in lines and "m.toml:12:1: FMT001 [error] e11" in lines
+    assert lines[-1] == (
+        "::notice title=policylint::2 findings not annotated: GitHub shows at most 10 error, 10 warning and 10 "
+        "notice annotations per step; every finding is in this step's log, and --format sarif uploads them all to "
+        "code scanning"
+    )
 
 
 def test_github_plain_lines_cannot_become_commands(context: ReportContext) -> None:

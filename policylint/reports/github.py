@@ -17,7 +17,8 @@ import pluggy
 from policylint.errors import printable
 from policylint.findings import Finding, ManifestResult, Summary
 from policylint.reports import ReportContext, Reporter, Tally, waiver_note
-from policylint.reports.text import closing_lines, format_decision
+from policylint.reports.text import closing_lines, format_decision, format_finding
+from policylint.wording import plural
 
 hookimpl = pluggy.HookimplMarker("policylint")
 
@@ -56,14 +57,37 @@ def _plain(line: str) -> str:
     return " " + line if line.startswith("::") else line
 
 
+#: Annotations GitHub shows per step and kind (it drops the rest silently); the job-wide limit
+#: of 50 leaves room for other steps and for the closing notice.
+ANNOTATIONS_PER_KIND = 10
+
+
 def render_github(results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary:
+    """Annotations up to GitHub's limits; every finding past them is still a plain log line, and
+    one closing notice says how many were not annotated and where they are."""
     tally = Tally()
+    budget = {"error": ANNOTATIONS_PER_KIND, "warning": ANNOTATIONS_PER_KIND, "notice": ANNOTATIONS_PER_KIND}
+    left_out = 0
     for result in results:
         tally.add(result)
-        out.writelines(format_annotation(result.path, finding) + "\n" for finding in result.findings)
+        for finding in result.findings:
+            kind = "notice" if finding.waived else finding.severity
+            if budget[kind]:
+                budget[kind] -= 1
+                out.write(format_annotation(result.path, finding) + "\n")
+            else:
+                left_out += 1
+                out.write(_plain(format_finding(result.path, finding)) + "\n")
         out.write(_plain(format_decision(result)) + "\n")
     summary = tally.summary()
     out.writelines(line + "\n" for line in closing_lines(summary, context))
+    if left_out:
+        note = (
+            f"{plural(left_out, 'finding')} not annotated: GitHub shows at most {ANNOTATIONS_PER_KIND} error, "
+            f"{ANNOTATIONS_PER_KIND} warning and {ANNOTATIONS_PER_KIND} notice annotations per step; every finding "
+            "is in this step's log, and --format sarif uploads them all to code scanning"
+        )
+        out.write(f"::notice title=policylint::{escape_data(note)}\n")
     return summary
 
 
