@@ -229,7 +229,7 @@ def test_ext_table_is_validated_at_each_key(lint, tmp_path: Path) -> None:
         (f"mlproject.toml:{at('monthly_budget_usd')}:1: MAN002 [error] ext.governance.monthly_budget_usd: "
         "expected a number from 0 to 10^12, got -1 (out of range)"),
         (f"mlproject.toml:{at('privacy_review')}:1: MAN002 [error] ext.governance.privacy_review: "
-        "must contain a non-blank character"),
+        "must contain a visible character (spaces and invisible characters do not count)"),
         "mlproject.toml: invalid manifest, not evaluated: fail (errors: MAN002)",
         "1 manifest checked: 0 passed, 1 failed (5 errors, 0 warnings, 0 waived)",
     ]
