@@ -150,7 +150,10 @@ def _field_type(annotation: Any, metadata: list[Any]) -> FieldType:
         base, *extra = typing.get_args(annotation)
         return _field_type(base, list(extra))
     if origin is Literal:
-        return FieldType("enum", tuple(str(v) for v in typing.get_args(annotation)))
+        values = typing.get_args(annotation)
+        if all(type(v) is int for v in values):  # schema_version: a number, not the string "1"
+            return FieldType("integer")
+        return FieldType("enum", tuple(str(v) for v in values))
     if origin is list:
         (item,) = typing.get_args(annotation)
         return FieldType("list", item=_field_type(item, []))

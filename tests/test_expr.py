@@ -94,9 +94,7 @@ def evaluate(source: str, **values: Any) -> bool:
         ("shout(ident(task.kind)) == 'GENERATION'", {"task__kind": "generation"}, True),
         ("(data.examples or 0) + 1 == 1", {}, True),  # 'or' gives an operand: here a number
         ("shout(task.narrow and task.kind) == 'X'", {"task__narrow": True, "task__kind": "x"}, True),
-        # schema_version is described as an enum of strings but holds an integer: nothing raises.
-        ("'1' in schema_version", {"schema_version": 1}, False),
-        ("shout(schema_version) == '1'", {"schema_version": 1}, False),
+        ("schema_version == 1", {"schema_version": 1}, True),  # an integer, as the manifest holds it
     ],
 )
 def test_evaluation(source: str, values: dict[str, Any], expected: bool) -> None:
@@ -181,6 +179,7 @@ ENUM_KIND = "one of 'classification', 'extraction', 'generation', 'summarization
         ("task.narrow == 1", 16, "task.narrow (true or false) is never equal to 1 (a number)"),
         ("task.kind == 3", 14, f"task.kind ({ENUM_KIND}) is never equal to 3 (a number)"),
         ("project == 1", 12, "project (a table) is never equal to 1 (a number)"),
+        ("schema_version == '1'", 19, "schema_version (an integer) is never equal to '1' (a string)"),
         ("'a' in 3", 8, "'in' needs a list or a string on its right; 3 is a number"),
         ("'a' in data.examples", 8, "'in' needs a list or a string on its right; data.examples is a count"),
         ("'x' in project", 8, "'in' needs a list or a string on its right; project is a table"),
