@@ -43,6 +43,39 @@ FACTS: dict[str, FieldType] = {
     "eval.interval.high": FieldType("fraction"),
 }
 
+#: What each fact means, for the field reference (docs/manifest.md) and whatever shows facts.
+FACT_DESCRIPTIONS: dict[str, str] = {
+    "proposes_fine_tuning": 'The approach is "fine-tune" or "distill".',
+    "reasons": 'proposal.reasons without duplicates, plus "cost-latency" for a "distill" proposal.',
+    "checklist": "Always present: the table of the prompting checklist's facts.",
+    "checklist.applicable": (
+        "The checklist steps this task owes, in checklist order: zero_shot, few_shot, format_constraints, "
+        "role, and chain_of_thought when reasoning.applies."
+    ),
+    "checklist.missing": "The applicable steps with no score, in checklist order.",
+    "checklist.exhausted": "No applicable step is missing.",
+    "checklist.best": (
+        "The highest score among the five checklist steps (chain_of_thought counts whenever declared, "
+        "even when not owed; domain_prompt does not). Absent when no step was tried."
+    ),
+    "prompting": "Present when prompting.best is.",
+    "prompting.best": (
+        "The best prompting reached: the highest score among the five steps and domain_prompt. "
+        "Absent when none was tried."
+    ),
+    "reasoning": "Always present: the table of reasoning.applies.",
+    "reasoning.applies": 'task.reasoning (with its default), or evaluation.failures.mode is "reasoning".',
+    "volume.per_day": "The declared volume per day (requests_per_month / 30 when given per month). Absent when unknown.",
+    "volume.per_month": "The declared volume per month (requests_per_day * 30 when given per day). Absent when unknown.",
+    "eval": "Present when eval.interval is.",
+    "eval.interval": (
+        "The Wilson 95% interval of prompting.best over evaluation.examples; absent when either is "
+        "absent or examples is 0."
+    ),
+    "eval.interval.low": "The interval's lower bound.",
+    "eval.interval.high": "The interval's upper bound.",
+}
+
 _STEP_KEYS = tuple((step, f"evaluation.prompting.{step}") for step in CHECKLIST_STEPS)
 _DOMAIN_PROMPT = "evaluation.prompting.domain_prompt"
 _STATIC_DEFAULTS = {path: spec.default for path, spec in FIELDS.items() if spec.default is not ABSENT}
