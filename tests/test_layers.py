@@ -344,3 +344,85 @@ def test_config_of_a_folder_outside_any_repository_is_the_built_in_pack(tmp_path
     data = config_json(tmp_path)
     assert data["files"] == []
     assert {entry["origin"] for entry in data["params"].values()} == {"built-in pack"}
+
+
+# ------------------------------------------------------------- the documented examples
+
+README = (REPO / "README.md").read_text("utf-8")
+CI_DOC = (REPO / "docs" / "ci.md").read_text("utf-8")
+
+
+def section(text: str, heading: str) -> str:
+    """From ``heading`` to the next heading of the same or a higher level (outside code blocks)."""
+    lines = text[text.index(heading):].splitlines(keepends=True)
+    level = len(heading.split(" ", 1)[0])
+    fenced = False
+    for number, line in enumerate(lines[1:], 1):
+        fenced ^= line.startswith("```")
+        hashes = len(line) - len(line.lstrip("#"))
+        if not fenced and 0 < hashes <= level and line[hashes:hashes + 1] == " ":
+            return "".join(lines[:number])
+    return "".join(lines)
+
+
+def documented_files(text: str) -> dict[str, str]:
+    """The ```toml blocks whose first line is ``# PATH ...``, keyed by PATH."""
+    import re
+
+    files = {}
+    for block in re.findall(r"```toml\n(.*?)```", text, re.DOTALL):
+        first = block.splitlines()[0]
+        name = first.split()[1].rstrip(":") if first.startswith("# ") else ""
+        if name.endswith(".toml"):
+            files[name] = block
+    return files
+
+
+def documented_repo(tmp_path: Path, text: str) -> Path:
+    """A git work tree laid out as the documentation describes, with a manifest per team."""
+    root = tmp_path.resolve() / "mono"
+    (root / ".git").mkdir(parents=True)
+    for path, block in documented_files(text).items():
+        write(root / path, block)
+    write(root / "services" / "search" / "ranker" / "mlproject.toml", scenario("10"))
+    write(root / "services" / "ads" / "bidder" / "mlproject.toml", scenario("10"))
+    return root
+
+
+def test_readme_configuration_commands_run_as_documented(tmp_path: Path) -> None:
+    text = section(README, "### Configuration: a repository can only tighten the gate")
+    root = documented_repo(tmp_path, text)
+    commands = [line[2:].split("  #")[0].strip() for line in text.splitlines() if line.startswith("$ policylint")
+                or line.startswith("$ POLICYLINT_ORG_CONFIG")]
+    assert len(commands) == 4
+    env = {k: v for k, v in os.environ.items() if k != "POLICYLINT_ORG_CONFIG"}
+    env["PYTHONPATH"] = str(REPO)
+    outputs = []
+    for command in commands:
+        command = command.replace("policylint ", f"{sys.executable} -m policylint ", 1)
+        proc = subprocess.run(["bash", "-c", command], cwd=root, env=env, capture_output=True, text=True, check=False)
+        assert proc.returncode in (0, 1) and proc.stderr == "", (command, proc.stderr)
+        outputs.append(proc.stdout)
+    search = root / "services" / "search" / "policylint.toml"
+    described = json.loads(outputs[1])
+    assert described["params"]["quality_bar"] == {"value": 0.9, "origin": f"{search}:5"}
+    assert described["params"]["min_examples"] == {"value": 400, "origin": "org config org.toml:5"}
+    assert described["fail-on"] == {"value": "warning", "origin": f"{root / 'pyproject.toml'}:3"}
+    report = json.loads(outputs[3])
+    by_path = {m["path"]: m for m in report["manifests"]}
+    assert by_path["services/search/ranker/mlproject.toml"]["settings"]["non-waivable"] == {"DST004": {"origin": f"{search}:2"}}
+    assert "non-waivable" not in by_path["services/ads/bidder/mlproject.toml"]["settings"]
+
+
+def test_ci_doc_monorepo_example_is_what_it_says(tmp_path: Path) -> None:
+    root = documented_repo(tmp_path, section(CI_DOC, "## Who may change the gate"))
+    ranker = config_json(root, "services/search/ranker")
+    assert (ranker["params"]["quality_bar"]["value"], ranker["fail-on"]["value"], ranker["max-waiver-days"]["value"]) == (
+        0.9, "warning", 90)
+    bidder = config_json(root, "services/ads/bidder")
+    assert (bidder["params"]["quality_bar"]["value"], bidder["fail-on"]["value"]) == (0.85, "warning")
+    org = tmp_path / "org.toml"
+    write(org, documented_files(section(CI_DOC, "## Who may change the gate"))["policylint-org.toml"])
+    with_org = config_json(root, "services/search/ranker", "--org-config", str(org))
+    assert (with_org["params"]["quality_bar"]["value"], with_org["max-waiver-days"]["value"]) == (0.9, 90)
+    assert config_json(root, "services/ads/bidder", "--org-config", str(org))["params"]["quality_bar"]["value"] == 0.8

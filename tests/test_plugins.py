@@ -677,6 +677,39 @@ def test_plugins_command_fails_on_a_plugin_that_cannot_load(tmp_path: Path) -> N
     assert proc.stderr.startswith(f"policylint: error: {NAMED} failed to load: ")
 
 
+ORG_SETTINGS = hook("policylint_org_settings", 'return {"max-waiver-days": 60, "severity": {"DAT004": "error"}}')
+
+
+def test_plugin_org_settings_are_the_organisation_layer(tmp_path: Path) -> None:
+    """A platform team's plugin sets severities and waiver limits; repositories only tighten them."""
+    fakes = (Fake(ORG_SETTINGS),)
+    proc = run_with(fakes, tmp_path, "config", "--format", "json")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    data = json.loads(proc.stdout)
+    assert data["max-waiver-days"] == {"value": 60, "origin": NAMED}
+    assert data["severity"]["DAT004"] == {"value": "error", "origin": NAMED}
+    assert data["severity"]["DAT003"] == {"value": "warning", "origin": "built-in pack"}
+    config = write(tmp_path / "policylint.toml", "max-waiver-days = 90\n")
+    proc = run_with(fakes, tmp_path)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (
+        f"policylint: error: {config.resolve()}:1:1: max-waiver-days: 90 would loosen 60 (set by {NAMED}); "
+        "only the organisation configuration may loosen it\n"
+    )
+    write(tmp_path / "policylint.toml", "max-waiver-days = 30\n")
+    assert run_with(fakes, tmp_path).returncode in (0, 1)
+
+
+@pytest.mark.parametrize(("answer", "fragment"), [
+    ('{"exclude": ["x"]}', "settings key 'exclude' cannot be set by a plugin"),
+    ('{"max-waiver-days": "long"}', "settings max-waiver-days: "),
+])
+def test_plugin_org_settings_are_checked_like_a_file(tmp_path: Path, answer: str, fragment: str) -> None:
+    proc = run_with((Fake(hook("policylint_org_settings", f"return {answer}")),), tmp_path)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr.startswith(f"policylint: error: {NAMED} returned malformed data from policylint_org_settings: {fragment}")
+
+
 def test_disabling_a_broken_plugin_lets_the_run_go_on(tmp_path: Path) -> None:
     """A plugin that cannot even be imported can still be turned off by its entry-point name."""
     write(tmp_path / "org.toml", 'disable-plugins = ["acme"]\n')
