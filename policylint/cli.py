@@ -101,6 +101,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
 
     `-` reads one manifest from standard input.
     """
+    from pathlib import Path
+
     from policylint.config.files import flag_settings
     from policylint.config.layers import check_disable
     from policylint.reports import ReportContext, Tally
@@ -113,6 +115,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
                           disable_plugins=disabled_plugins)
     check_disable(flags)
     session = _session(config_path, org_config, (), flags, _parse_today(today))
+    session.in_force(Path.cwd())  # flags and this folder's files are checked even when no manifest is found
     reporter = session.formats.get(output_format)
     if reporter is None:
         known = sorted(session.formats)
@@ -155,8 +158,8 @@ def _report_context(session: Any, run: Any) -> Callable[..., Any]:
     from policylint.config.provenance import run_settings
     from policylint.reports import ReportContext
 
-    engines = list({id(e): e for e in run.engines.values()}.values())
-    rules = dict(session.engine(session.base).rules)
+    engines = list({id(e): e for e in run.engines.values()}.values()) or [session.engine(session.base)]
+    rules = {}
     for engine in engines:
         rules.update(engine.rules)
     ignored = tuple(sorted({r for engine in engines for r in engine.ignored}))

@@ -1,4 +1,5 @@
-"""The engine: compile the packs once, then check manifests and decide.
+"""The engine: a :class:`RuleSet` compiled once per parameter values, an :class:`Engine` per
+configuration in force (severities, selection, fail-on, waiver limits), then check and decide.
 
 Per manifest: load and validate (MAN findings stop there), build the namespace, evaluate the
 policies that apply, pick the recommendation from the first firing rule in decision order,

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SCENARIOS, TODAY
+from conftest import REPO, TODAY
+from test_config import scenario, write
 
 BUILT_IN = "(set by the built-in pack); only the organisation configuration may loosen it"
 
@@ -29,16 +30,6 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
 
 def check(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return run("check", "--format", "json", "--today", TODAY.isoformat(), *args, cwd=cwd, env=env)
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, "utf-8")
-    return path
-
-
-def scenario(name: str) -> str:
-    return next(SCENARIOS.glob(f"{name}-*.toml")).read_text("utf-8")
 
 
 def refused(proc: subprocess.CompletedProcess[str], where: str, message: str) -> None:
@@ -111,12 +102,11 @@ def test_a_nested_team_file_may_not_loosen(repo: Path, text: str, at: tuple, fla
     refused(check(repo / "svc"), f"{team}:{line}:{column}: {key}", message)
 
 
-@pytest.mark.parametrize(("text", "at", "flag", "flag_at", "message", "entry", "origin_line"), ROWS)
-def test_a_flag_may_not_loosen(repo: Path, text: str, at: tuple, flag: list | None, flag_at: str | None,
+@pytest.mark.parametrize(("text", "at", "flag", "flag_at", "message", "entry", "origin_line"),
+                         [row for row in ROWS if row.values[2] is not None])  # severity, max-waiver-days: no flag
+def test_a_flag_may_not_loosen(repo: Path, text: str, at: tuple, flag: list, flag_at: str,
                                message: str, entry: tuple, origin_line: int) -> None:
-    if flag is None:
-        pytest.skip("no flag sets this key")
-    refused(check(repo, *flag), flag_at, message)  # type: ignore[arg-type]
+    refused(check(repo, *flag), flag_at, message)
 
 
 @pytest.mark.parametrize(("text", "at", "flag", "flag_at", "message", "entry", "origin_line"), ROWS)
@@ -307,6 +297,25 @@ def test_monorepo_same_manifest_same_outcome_from_anywhere(tmp_path: Path) -> No
             decision, _, settings = outcome(proc, "bidder/mlproject.toml")
             assert decision["verdict"] == "pass" and "fail-on" not in settings
     assert from_root.returncode == 1
+    assert check(root, "--jobs", "2").stdout == from_root.stdout  # each manifest's own engine in the workers too
+
+
+def test_every_report_records_the_settings_and_none_when_nothing_changed(repo: Path, tmp_path: Path) -> None:
+    plain = check(repo)
+    assert "settings" not in json.loads(plain.stdout)
+    assert not any("settings" in m for m in json.loads(plain.stdout)["manifests"])
+    org = write(tmp_path / "org.toml", "params = { quality_bar = 0.8 }\n")
+    note = f"settings: params.quality_bar = 0.8 (org config {org}:1)"
+    args = ("--today", TODAY.isoformat(), "--org-config", str(org))
+    sarif = json.loads(run("check", "--format", "sarif", *args, cwd=repo).stdout)
+    assert sarif["runs"][0]["properties"]["policylint"]["settings"] == {
+        "params": {"quality_bar": {"value": 0.8, "origin": f"org config {org}:1"}}
+    }
+    from policylint.reports.markdown import escape
+
+    assert f"> **Note:** {escape(note)}" in run("check", "--format", "markdown", *args, cwd=repo).stdout.splitlines()
+    assert run("check", "--format", "github", *args, cwd=repo).stdout.splitlines()[-2] == f"note: {note}"
+    assert run("check", *args, cwd=repo).stdout.splitlines()[-2] == f"note: {note}"
 
 
 # ------------------------------------------------------------------ policylint config
