@@ -15,7 +15,7 @@ from typing import Any
 
 from policylint.checks import Check
 from policylint.config import layers
-from policylint.config.files import Settings, find_chain, load_config, plugin_settings
+from policylint.config.files import Chains, Settings, load_config, plugin_settings
 from policylint.config.model import BUILT_IN, InForce, Origin
 from policylint.engine import Engine, EngineOptions, RuleSet
 from policylint.errors import PluginError, PolicylintError
@@ -143,7 +143,7 @@ class Session:
         self._engines: dict[int, Engine] = {}
         self._in_force: dict[tuple[Path, ...], InForce] = {}
         self._files: dict[Path, Settings] = {}
-        self._chains: dict[Path, tuple[Path, ...]] = {}
+        self._chains = Chains()
         self._extra_packs: dict[Path, Pack] = {}
         self.base = self._organisation(org)
 
@@ -202,9 +202,7 @@ class Session:
         if self.config is not None:
             chain: tuple[Path, ...] = (self.config.path,) if self.config.path else ()
         else:
-            if folder not in self._chains:
-                self._chains[folder] = find_chain(folder)
-            chain = self._chains[folder]
+            chain = self._chains.of(folder)
         if chain not in self._in_force:
             for path in chain:
                 if path not in self._files:

@@ -111,28 +111,53 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def repository_root(start: Path) -> Path | None:
-    """The nearest folder at or above ``start`` that holds ``.git``, or None outside a work tree."""
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return None
+class Chains:
+    """Which repository files apply to a manifest's folder, each folder looked at once per run.
+
+    In a git work tree (the nearest folder above holding ``.git``), the files of every folder from
+    its root down, outermost first; outside one, only the nearest file (configuration.md). A
+    monorepo's manifests share their parents, so each answer builds on its parent folder's.
+    """
+
+    def __init__(self) -> None:
+        self._in_repo: dict[str, bool] = {}
+        self._chains: dict[str, tuple[Path, ...]] = {}
+
+    def of(self, folder: Path | str) -> tuple[Path, ...]:
+        """The repository files for a manifest in ``folder``, outermost first."""
+        path = os.path.abspath(folder)
+        return self._chain(path) if self._inside(path) else self._nearest(path)
+
+    def _inside(self, path: str) -> bool:
+        if path not in self._in_repo:
+            parent = os.path.dirname(path)
+            self._in_repo[path] = os.path.exists(os.path.join(path, ".git")) or (
+                parent != path and self._inside(parent)
+            )
+        return self._in_repo[path]
+
+    def _own(self, path: str) -> tuple[Path, ...]:
+        found = config_in(Path(path))
+        return (found,) if found else ()
+
+    def _chain(self, path: str) -> tuple[Path, ...]:
+        if path not in self._chains:
+            parent = os.path.dirname(path)
+            root = os.path.exists(os.path.join(path, ".git"))
+            self._chains[path] = (() if root else self._chain(parent)) + self._own(path)
+        return self._chains[path]
+
+    def _nearest(self, path: str) -> tuple[Path, ...]:
+        key = "nearest:" + path
+        if key not in self._chains:
+            parent = os.path.dirname(path)
+            self._chains[key] = self._own(path) or (self._nearest(parent) if parent != path else ())
+        return self._chains[key]
 
 
 def find_chain(folder: Path) -> tuple[Path, ...]:
-    """The repository files for a manifest in ``folder``, outermost first (configuration.md).
-
-    Inside a git work tree: every folder from the root down to ``folder``; outside one, only the
-    nearest file.
-    """
-    folder = folder.resolve()
-    root = repository_root(folder)
-    if root is None:
-        nearest = find_config(folder)
-        return (nearest,) if nearest else ()
-    below = folder.relative_to(root).parts
-    folders = [root, *(root.joinpath(*below[: i + 1]) for i in range(len(below)))]
-    return tuple(found for found in map(config_in, folders) if found is not None)
+    """The repository files for a manifest in ``folder``, outermost first (see :class:`Chains`)."""
+    return Chains().of(folder)
 
 
 def _has_tool_table(path: Path) -> bool:
