@@ -10,12 +10,18 @@ import datetime
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from policylint._version import __version__
 from policylint.errors import ExitCode, PolicylintError, UsageError, printable
+
+if TYPE_CHECKING:  # the heavy modules load inside the commands, after --version and --help
+    from policylint.config.files import Settings
+    from policylint.reports import ReportContext
+    from policylint.runner import Plan
+    from policylint.session import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -105,7 +111,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
 
     from policylint.config.files import flag_settings
     from policylint.config.layers import check_disable
-    from policylint.reports import ReportContext, Tally
+    from policylint.reports import Tally
     from policylint.runner import MANIFEST_NAME, check_paths, discover, plan
     from policylint.schema import did_you_mean
 
@@ -150,7 +156,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
     sys.exit(ExitCode.FAILED if failed and not exit_zero else ExitCode.OK)
 
 
-def _report_context(session: Any, run: Any) -> Callable[..., Any]:
+def _report_context(session: Session, run: Plan) -> Callable[..., ReportContext]:
     """Reports' context for a run: the rules, what was turned off, and the settings in force."""
     import functools
 
@@ -159,16 +165,16 @@ def _report_context(session: Any, run: Any) -> Callable[..., Any]:
     from policylint.reports import ReportContext
 
     engines = list({id(e): e for e in run.engines.values()}.values()) or [session.engine(session.base)]
-    rules = {}
+    rules: dict[str, Any] = {}
     for engine in engines:
         rules.update(engine.rules)
     ignored = tuple(sorted({r for engine in engines for r in engine.ignored}))
-    settings = run_settings(run, rules)
+    settings = run_settings(run)
     return functools.partial(ReportContext, __version__, rules, ignored=ignored, settings=settings)
 
 
-def _session(config_path: str | None, org_config: str | None, disabled: tuple[str, ...] = (), flags: Any = None,
-             today: Any = None) -> Any:
+def _session(config_path: str | None, org_config: str | None, disabled: tuple[str, ...] = (),
+             flags: Settings | None = None, today: datetime.date | None = None) -> Session:
     """Plugins and configuration as a run builds them: the organisation's layer first.
 
     ``disabled`` (``rule`` and ``plugins`` only: they describe, they do not gate) are plugins
@@ -188,7 +194,7 @@ def _session(config_path: str | None, org_config: str | None, disabled: tuple[st
             raise UsageError(f"--config: no such file: {config_path}")
         config = load_config(Path(config_path))
     origins = {name: "--disable-plugin" for name in disabled}
-    org_disabled = [s for s in org.disable_plugins] if org is not None else []
+    org_disabled = list(org.disable_plugins) if org is not None else []
     origins.update({s.value: s.origin.locate for s in org_disabled})
     host = create_host([*disabled, *(s.value for s in org_disabled)], origins=origins)
     return Session(host, org, flags if flags is not None else Settings(), config, today)

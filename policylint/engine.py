@@ -72,6 +72,17 @@ def _points_at_problem(points_at: str, fields: Mapping[str, Any]) -> str | None:
     return f"unknown manifest key {points_at!r}{did_you_mean(points_at, [f for f in fields if f not in FACTS])}"
 
 
+def builtin_rules() -> dict[str, RuleInfo]:
+    """The manifest (MAN) and waiver (WVR) rules, which policylint itself decides."""
+    rules = {
+        rule_id: RuleInfo(rule_id, name, description, "error", False, description)
+        for rule_id, (name, description) in MANIFEST_RULES.items()
+    }
+    for rule_id, (name, severity, description) in WAIVER_RULES.items():
+        rules[rule_id] = RuleInfo(rule_id, name, description, severity, False, description)  # type: ignore[arg-type]
+    return rules
+
+
 class RuleSet:
     """Packs and checks compiled against one schema and one set of parameter values.
 
@@ -175,12 +186,8 @@ class RuleSet:
         return f"as a check of {compiled.owner}"
 
     def _rule_table(self, compiled: list[CompiledRule]) -> dict[str, RuleInfo]:
-        rules: dict[str, RuleInfo] = {}
-        owners = {rule_id: "built into policylint" for rule_id in (*MANIFEST_RULES, *WAIVER_RULES)}
-        for rule_id, (name, description) in MANIFEST_RULES.items():
-            rules[rule_id] = RuleInfo(rule_id, name, description, "error", False, description)
-        for rule_id, (name, severity, description) in WAIVER_RULES.items():
-            rules[rule_id] = RuleInfo(rule_id, name, description, severity, False, description)  # type: ignore[arg-type]
+        rules = builtin_rules()
+        owners = {rule_id: "built into policylint" for rule_id in rules}
         for c in compiled:
             r = c.rule
             origin = (r.pack, r.file) if isinstance(r, Policy) else (c.owner, None)

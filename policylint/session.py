@@ -17,15 +17,14 @@ from policylint.checks import Check
 from policylint.config import layers
 from policylint.config.files import Chains, Settings, load_config, plugin_settings
 from policylint.config.model import BUILT_IN, InForce, Origin
-from policylint.engine import Engine, EngineOptions, RuleSet
+from policylint.engine import Engine, EngineOptions, RuleSet, builtin_rules
 from policylint.errors import PluginError, PolicylintError
 from policylint.expr import Function
 from policylint.findings import RuleInfo
-from policylint.manifest import MANIFEST_RULES, ext_model_check
+from policylint.manifest import ext_model_check
 from policylint.packs import Pack, declared_params, load_pack
 from policylint.plugins import PluginHost, as_mapping, as_paths, merged
 from policylint.reports import Reporter
-from policylint.waivers import WAIVER_RULES
 
 
 def _check_function(name: str, impl: Any, owner: str) -> Function:
@@ -93,8 +92,6 @@ def _guard_reporter(reporter: Reporter, owner: str, name: str) -> Reporter:
             raise PluginError(f"{owner}: report format {name!r} failed: {type(exc).__name__}: {exc}") from None
 
     return report
-
-
 
 
 class Session:
@@ -170,11 +167,7 @@ class Session:
         if policy_paths not in self._catalogs:
             packs = self._packs(policy_paths)
             owners: dict[str, Origin] = {}
-            rules: dict[str, RuleInfo] = {}
-            for rule_id, (name, description) in MANIFEST_RULES.items():
-                rules[rule_id] = RuleInfo(rule_id, name, description, "error", False, description)
-            for rule_id, (name, severity, description) in WAIVER_RULES.items():
-                rules[rule_id] = RuleInfo(rule_id, name, description, severity, False, description)  # type: ignore[arg-type]
+            rules = builtin_rules()
             for pack in packs:
                 origin = self.pack_origins.get(pack.name, BUILT_IN)
                 for policy in pack.policies:

@@ -128,7 +128,9 @@ def test_fail_on_back_to_error_is_refused_everywhere_but_the_organisation(repo: 
     write(repo / "svc" / "mlproject.toml", scenario("10"))  # one warning, PRM004
     org = write(tmp_path / "org.toml", 'fail-on = "warning"\n')
     env = {"POLICYLINT_ORG_CONFIG": str(org)}
-    assert check(repo, env=env).returncode == 1
+    allowed = check(repo, env=env)
+    assert allowed.returncode == 1
+    assert json.loads(allowed.stdout)["settings"] == {"fail-on": {"value": "warning", "origin": f"org config {org}:1"}}
     message = f"error would loosen warning (set by org config {org}:1); only the organisation configuration may loosen it"
     config = write(repo / "policylint.toml", 'fail-on = "error"\n')
     refused(check(repo, env=env), f"{config}:1:1: fail-on", message)
@@ -142,6 +144,8 @@ def test_fail_on_back_to_error_is_refused_everywhere_but_the_organisation(repo: 
 def test_non_waivable_ids_only_add_and_bind_every_later_layer(repo: Path, tmp_path: Path) -> None:
     org = write(tmp_path / "org.toml", 'non-waivable = ["DAT004"]\n')
     write(repo / "svc" / "mlproject.toml", scenario("14"))  # DAT004 warning, FMT001 waived
+    from_org = json.loads(check(repo, env={"POLICYLINT_ORG_CONFIG": str(org)}).stdout)
+    assert from_org["settings"] == {"non-waivable": {"DAT004": {"origin": f"org config {org}:1"}}}
     config = write(repo / "policylint.toml", 'ignore = ["DAT004"]\n')  # a warning, but not waivable now
     refused(check(repo, env={"POLICYLINT_ORG_CONFIG": str(org)}), f"{config}:1:1: ignore",
             f"turning off DAT004 would loosen the gate: it is not waivable (set by org config {org}:1); "

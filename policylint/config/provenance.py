@@ -124,7 +124,7 @@ class RunSettings:
         return "settings: " + "; ".join(parts) if parts else None
 
 
-def run_settings(run: Any, rules: Mapping[str, RuleInfo] | None = None) -> RunSettings:
+def run_settings(run: Any) -> RunSettings:
     """The settings of a planned run (:class:`policylint.runner.Plan`)."""
     by_state: dict[int, dict[str, Any]] = {}
     per_manifest = {}
