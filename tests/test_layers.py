@@ -177,6 +177,8 @@ def test_repository_files_and_flags_may_tighten(repo: Path) -> None:
     write(repo / "policylint.toml", "max-waiver-days = 30\n")
     proc = check(repo)
     assert "WVR004" in [f["rule"] for f in json.loads(proc.stdout)["manifests"][0]["findings"]]
+    write(repo / "policylint.toml", 'ignore = ["WVR"]\n')  # WVR005 (a warning) goes; WVR001-WVR004 stay
+    assert json.loads(check(repo).stdout)["settings"]["ignored"] == {"WVR005": {"origin": f"{repo / 'policylint.toml'}:1"}}
     write(repo / "policylint.toml", 'ignore = ["DAT004"]\n')  # a waivable warning
     proc = check(repo, "--fail-on", "warning", "--param", "quality_bar=0.9", "--extend-select", "DAT")
     data = json.loads(proc.stdout)

@@ -169,7 +169,9 @@ def _turn_off(state: InForce, rule_id: str, origin: Origin, catalog: Catalog) ->
     """``origin`` turns ``rule_id`` off, if it may."""
     if origin.trusted:
         return origin
-    if not catalog.rules[rule_id].waivable or rule_id in state.non_waivable:
+    # A waiver rule is never waivable, but WVR005 (an unused waiver) is an ordinary warning here.
+    never_waived = not catalog.rules[rule_id].waivable and not rule_id.startswith("WVR")
+    if never_waived or rule_id in state.non_waivable:
         who = state.non_waivable[rule_id].set_by() if rule_id in state.non_waivable else catalog.owners.get(rule_id, BUILT_IN).set_by()
         raise ConfigError(
             f"{origin.locate}: turning off {rule_id} would loosen the gate: it is not waivable ({who}); "
