@@ -10,12 +10,18 @@ import datetime
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from policylint._version import __version__
 from policylint.errors import ExitCode, PolicylintError, UsageError, printable
+
+if TYPE_CHECKING:  # the heavy modules load inside the commands, after --version and --help
+    from policylint.config.files import Settings
+    from policylint.reports import ReportContext
+    from policylint.runner import Plan
+    from policylint.session import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -86,57 +92,56 @@ def cli() -> None:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
               help="Worker processes (default: 1 for a few manifests, the CPU count for many).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="PATH",
-              help="Configuration file (default: the nearest policylint.toml or pyproject.toml with [tool.policylint]).")
+              help="Repository configuration file for every manifest (default: each manifest's policylint.toml or "
+                   "pyproject.toml files, from the repository root down).")
+@click.option("--org-config", metavar="PATH",
+              help="Organisation configuration (default: $POLICYLINT_ORG_CONFIG); the only layer that may loosen the gate.")
 @click.option("--disable-plugin", "disabled_plugins", multiple=True, metavar="NAME",
-              help="Do not load this plugin (repeatable).")
+              help="Refused here: only the organisation configuration may disable a plugin.")
 @_guarded
 def check(paths: tuple[str, ...], output_format: str, output: str | None, select: tuple[str, ...],
           extend_select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, params: tuple[str, ...],
           today: str | None, changed_since: str | None, exit_zero: bool, quiet: bool, jobs: int | None,
-          config_path: str | None, disabled_plugins: tuple[str, ...]) -> None:
+          config_path: str | None, org_config: str | None, disabled_plugins: tuple[str, ...]) -> None:
     """Check manifests: files, or directories searched for mlproject.toml (default: .).
 
     `-` reads one manifest from standard input.
     """
-    from policylint.config import with_flags
-    from policylint.engine import EngineOptions
-    from policylint.plugins import create_host
-    from policylint.reports import ReportContext, Tally
-    from policylint.runner import check_paths, discover, setup
+    from pathlib import Path
+
+    from policylint.config.files import flag_settings
+    from policylint.config.layers import check_disable
+    from policylint.reports import Tally
+    from policylint.runner import MANIFEST_NAME, check_paths, discover, plan
     from policylint.schema import did_you_mean
 
     if paths.count("-") > 1:
         raise UsageError("`-` (standard input) may be given only once")
-    settings = with_flags(
-        _settings(config_path), select=select, extend_select=extend_select, ignore=ignore, fail_on=fail_on,
-        params=params, disable_plugins=disabled_plugins,
-    )
-    options = EngineOptions(
-        params=settings.params, max_waiver_days=settings.max_waiver_days, today=_parse_today(today),
-        select=settings.select, extend_select=settings.extend_select, ignore=settings.ignore,
-        severity=settings.severity, fail_on=settings.fail_on,
-        origins=settings.origins,
-    )
+    flags = flag_settings(select=select, extend_select=extend_select, ignore=ignore, fail_on=fail_on, params=params,
+                          disable_plugins=disabled_plugins)
+    check_disable(flags)
+    session = _session(config_path, org_config, (), flags, _parse_today(today))
+    session.in_force(Path.cwd())  # flags and this folder's files are checked even when no manifest is found
+    reporter = session.formats.get(output_format)
+    if reporter is None:
+        known = sorted(session.formats)
+        raise UsageError(f"unknown format {output_format!r}{did_you_mean(output_format, known)}; choose from {', '.join(known)}")
     only: set[str] | None = None
     if changed_since is not None:
         from policylint.changes import changed_manifests
 
         only = changed_manifests(changed_since)
-    manifest_paths = discover(paths, settings.exclude, settings.root, only)
-    if not manifest_paths:
+    run = plan(session, discover(paths, only))
+    if not run.paths:
         what = "changed since " + changed_since if changed_since is not None else "found"
-        click.echo(f"policylint: warning: no manifests {what}", err=True)
-    run = setup(create_host(settings.disable_plugins, origins=settings.origins), options, settings.policy_paths)
-    reporter = run.formats.get(output_format)
-    if reporter is None:
-        known = sorted(run.formats)
-        raise UsageError(f"unknown format {output_format!r}{did_you_mean(output_format, known)}; choose from {', '.join(known)}")
-    ignored = tuple(sorted(run.engine.ignored))
+        searched = ", ".join(p for p in paths if p != "-") or "."
+        left_out = f"; {len(run.excluded):,} excluded by configuration" if run.excluded else ""
+        click.echo(f"policylint: warning: no manifests {what} in {searched} (looked for {MANIFEST_NAME}{left_out})", err=True)
+    context = _report_context(session, run)
     tally = Tally()
-    results = (tally.add(r) for r in check_paths(run.engine, manifest_paths, sys.stdin.buffer, jobs))
+    results = (tally.add(r) for r in check_paths(run.engines, run.paths, sys.stdin.buffer, jobs))
     if output is None:
-        context = ReportContext(__version__, run.engine.rules, color=_use_color(), quiet=quiet, ignored=ignored)
-        reporter(results, context, sys.stdout)
+        reporter(results, context(color=_use_color(), quiet=quiet), sys.stdout)
     else:
         kept = list(results)  # two reports of one run: the file's and the terminal's
         try:
@@ -144,75 +149,102 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
         except OSError as exc:
             raise UsageError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
         with stream:
-            reporter(iter(kept), ReportContext(__version__, run.engine.rules, ignored=ignored), stream)
-        terminal = run.formats["text"]
-        terminal(iter(kept), ReportContext(__version__, run.engine.rules, color=_use_color(), quiet=quiet, ignored=ignored), sys.stdout)
+            reporter(iter(kept), context(), stream)
+        session.formats["text"](iter(kept), context(color=_use_color(), quiet=quiet), sys.stdout)
     sys.stdout.flush()
     failed = tally.summary().failed
     sys.exit(ExitCode.FAILED if failed and not exit_zero else ExitCode.OK)
 
 
-def _settings(config_path: str | None) -> Any:
+def _report_context(session: Session, run: Plan) -> Callable[..., ReportContext]:
+    """Reports' context for a run: the rules, what was turned off, and the settings in force."""
+    import functools
+
+    from policylint._version import __version__
+    from policylint.config.provenance import run_settings
+    from policylint.reports import ReportContext
+
+    engines = list({id(e): e for e in run.engines.values()}.values()) or [session.engine(session.base)]
+    rules: dict[str, Any] = {}
+    for engine in engines:
+        rules.update(engine.rules)
+    ignored = tuple(sorted({r for engine in engines for r in engine.ignored}))
+    settings = run_settings(run)
+    return functools.partial(ReportContext, __version__, rules, ignored=ignored, settings=settings)
+
+
+def _session(config_path: str | None, org_config: str | None, disabled: tuple[str, ...] = (),
+             flags: Settings | None = None, today: datetime.date | None = None) -> Session:
+    """Plugins and configuration as a run builds them: the organisation's layer first.
+
+    ``disabled`` (``rule`` and ``plugins`` only: they describe, they do not gate) are plugins
+    to leave out besides those the organisation disables.
+    """
     from pathlib import Path
 
-    from policylint.config import Settings, find_config, load_config
+    from policylint.config.files import Settings, load_config, org_config_path
+    from policylint.plugins import create_host
+    from policylint.session import Session
 
+    org_path = org_config_path(org_config)
+    org = load_config(org_path, "org") if org_path is not None else None
+    config = None
     if config_path is not None:
         if not Path(config_path).is_file():
             raise UsageError(f"--config: no such file: {config_path}")
-        return load_config(Path(config_path))
-    found = find_config(Path.cwd())
-    return load_config(found) if found else Settings()
+        config = load_config(Path(config_path))
+    origins = {name: "--disable-plugin" for name in disabled}
+    org_disabled = list(org.disable_plugins) if org is not None else []
+    origins.update({s.value: s.origin.locate for s in org_disabled})
+    host = create_host([*disabled, *(s.value for s in org_disabled)], origins=origins)
+    return Session(host, org, flags if flags is not None else Settings(), config, today)
 
 
-def _setup_from_config(config_path: str | None, disabled_plugins: tuple[str, ...]) -> Any:
-    """Plugins and engine as ``check`` would build them (configured params, severities, packs).
-
-    Rule selection is left out: ``rule`` and ``plugins`` describe every rule there is.
-    """
-    from policylint.config import with_flags
-    from policylint.engine import EngineOptions
-    from policylint.plugins import create_host
-    from policylint.runner import setup
-
-    settings = with_flags(_settings(config_path), disable_plugins=disabled_plugins)
-    options = EngineOptions(params=settings.params, severity=settings.severity, origins=settings.origins)
-    host = create_host(settings.disable_plugins, origins=settings.origins)
-    return settings, host, setup(host, options, settings.policy_paths)
+def _describing_options(command: F) -> F:
+    """``--config``, ``--org-config`` and ``--disable-plugin`` for commands that describe, not gate."""
+    command = click.option("--disable-plugin", "disabled_plugins", multiple=True, metavar="NAME",
+                           help="Do not load this plugin.")(command)
+    command = click.option("--org-config", metavar="PATH", help="Organisation configuration (default: $POLICYLINT_ORG_CONFIG).")(command)
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="PATH",
+                        help="Repository configuration file (default: the files that apply to the current folder).")(command)
 
 
 @cli.command()
 @click.argument("rule_id", required=False)
 @click.option("--all", "show_all", is_flag=True, help="Show every rule.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="PATH", help="Configuration file.")
-@click.option("--disable-plugin", "disabled_plugins", multiple=True, metavar="NAME", help="Do not load this plugin.")
+@_describing_options
 @_guarded
-def rule(rule_id: str | None, show_all: bool, output_format: str, config_path: str | None,
+def rule(rule_id: str | None, show_all: bool, output_format: str, config_path: str | None, org_config: str | None,
          disabled_plugins: tuple[str, ...]) -> None:
     """Explain a rule: what it checks, why, and its parameters (with the configured values)."""
+    from pathlib import Path
+
     from policylint.explain import explain_rules
 
     if not show_all and rule_id is None:
         raise UsageError("give a rule id (e.g. RAG001) or --all")
-    _, _, run = _setup_from_config(config_path, disabled_plugins)
-    click.echo(explain_rules(run.engine, None if show_all else rule_id, output_format), nl=False)
+    session = _session(config_path, org_config, disabled_plugins)
+    engine = session.engine(session.in_force(Path.cwd()))
+    click.echo(explain_rules(engine, None if show_all else rule_id, output_format), nl=False)
 
 
 @cli.command()
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="PATH", help="Configuration file.")
-@click.option("--disable-plugin", "disabled_plugins", multiple=True, metavar="NAME", help="Do not load this plugin.")
+@_describing_options
 @_guarded
-def plugins(output_format: str, config_path: str | None, disabled_plugins: tuple[str, ...]) -> None:
+def plugins(output_format: str, config_path: str | None, org_config: str | None, disabled_plugins: tuple[str, ...]) -> None:
     """List the loaded plugins and what each contributes (after checking their answers)."""
     import json
 
     from policylint.plugins import describe
 
-    settings, host, _ = _setup_from_config(config_path, disabled_plugins)  # a broken plugin exits 2 here too
-    listing = describe(host)
-    disabled = sorted(set(settings.disable_plugins))
+    from pathlib import Path
+
+    session = _session(config_path, org_config, disabled_plugins)  # a broken plugin exits 2 here too
+    session.in_force(Path.cwd())  # and so does a broken configuration: the same as `check` would read
+    listing = describe(session.host)
+    disabled = sorted({*disabled_plugins, *(s.value for s in session.base.disabled_plugins)})
     if output_format == "json":
         click.echo(json.dumps({"plugins": listing, "disabled": disabled}, indent=2))
         return
@@ -227,8 +259,39 @@ def plugins(output_format: str, config_path: str | None, disabled_plugins: tuple
             click.echo(f"  function {name}(): {doc or 'undocumented'}")
         if plugin.get("params"):
             click.echo("  params: " + ", ".join(f"{k} = {v}" for k, v in plugin["params"].items()))
+        if plugin.get("settings"):
+            click.echo("  settings: " + ", ".join(f"{k} = {v}" for k, v in plugin["settings"].items()))
     if disabled:
         click.echo(f"disabled: {', '.join(disabled)}")
+
+
+@cli.command("config")
+@click.argument("path", required=False, default=".")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Repository configuration file (default: the files that apply to PATH).")
+@click.option("--org-config", metavar="PATH", help="Organisation configuration (default: $POLICYLINT_ORG_CONFIG).")
+@_guarded
+def config_command(path: str, output_format: str, config_path: str | None, org_config: str | None) -> None:
+    """Show every setting and parameter in force for a manifest or folder PATH, with its origin."""
+    import json
+    import os
+    from pathlib import Path
+
+    from policylint.config.provenance import describe_in_force, in_force_text
+
+    if not os.path.exists(path):
+        raise UsageError(f"path does not exist: {path}")
+    folder = Path(path).resolve()
+    folder = folder if folder.is_dir() else folder.parent
+    session = _session(config_path, org_config)
+    state = session.in_force(folder)
+    rules = session.engine(state).rules
+    data = describe_in_force(state, rules)
+    if output_format == "json":
+        click.echo(json.dumps({"path": path, **data}, indent=2))
+    else:
+        click.echo(in_force_text(path, data), nl=False)
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""The engine: compile the packs once, then check manifests and decide.
+"""The engine: a :class:`RuleSet` compiled once per parameter values, an :class:`Engine` per
+configuration in force (severities, selection, fail-on, waiver limits), then check and decide.
 
 Per manifest: load and validate (MAN findings stop there), build the namespace, evaluate the
 policies that apply, pick the recommendation from the first firing rule in decision order,
@@ -20,9 +21,9 @@ from policylint.checks import messages as check_messages
 from policylint.errors import ConfigError, PackError, PluginError, located
 from policylint.expr import Compiler, ExpressionError, Function, Namespace
 from policylint.facts import FACTS, defaults, namespace
-from policylint.findings import Decision, Finding, ManifestResult, RuleInfo
+from policylint.findings import ALWAYS_ON, Decision, Finding, ManifestResult, RuleInfo
 from policylint.manifest import MANIFEST_RULES, LoadedManifest, load_manifest, namespace_fields
-from policylint.packs import Pack, Param, Policy, dotted_key
+from policylint.packs import Pack, Param, Policy, declared_params, dotted_key, param_problem
 from policylint.positions import KeyPath
 from policylint.schema import did_you_mean
 from policylint.waivers import DEFAULT_MAX_WAIVER_DAYS, DEFAULT_WAIVER_WARN_DAYS, WAIVER_RULES, apply_waivers
@@ -46,29 +47,24 @@ class CompiledRule(NamedTuple):
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """What a run may change (configuration and flags)."""
+    """What the configuration in force decides; :mod:`policylint.config.layers` has checked it."""
 
     params: Mapping[str, Any] = field(default_factory=dict)
     max_waiver_days: int = DEFAULT_MAX_WAIVER_DAYS
     #: WVR006 warns this many days (or fewer) before a valid waiver runs out.
     waiver_warn_days: int = DEFAULT_WAIVER_WARN_DAYS
     today: datetime.date | None = None
-    #: Rule ids or prefixes to run (None: all), added to that, and left out; ``ignore`` wins.
-    select: tuple[str, ...] | None = None
-    extend_select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    #: Per-rule severity overrides.
+    #: Per-rule severities (only those that differ from the rule's own matter).
     severity: Mapping[str, str] = field(default_factory=dict)
+    #: Rule ids turned off (MAN and WVR001-WVR004 are never: :data:`ALWAYS_ON`).
+    off: frozenset[str] = frozenset()
     #: ``warning``: unwaived warnings fail the verdict too.
     fail_on: Literal["error", "warning"] = "error"
-    #: Where each setting came from (``file:line:col: key`` or the flag), for error messages.
-    origins: Mapping[str, str] = field(default_factory=dict)
+    #: Rule ids no waiver may accept, besides those their pack declares so.
+    non_waivable: frozenset[str] = frozenset()
 
 
 _NONE: list[str] = []  # shared "did not fire"; never mutated
-
-#: Rules configuration can never turn off: without them a broken manifest or waiver would pass.
-ALWAYS_ON = ("MAN", "WVR001", "WVR002", "WVR003", "WVR004")
 
 
 def _points_at_problem(points_at: str, fields: Mapping[str, Any]) -> str | None:
@@ -78,14 +74,30 @@ def _points_at_problem(points_at: str, fields: Mapping[str, Any]) -> str | None:
     return f"unknown manifest key {points_at!r}{did_you_mean(points_at, [f for f in fields if f not in FACTS])}"
 
 
-class Engine:
-    """Packs and checks compiled against one schema and one set of parameter values."""
+def builtin_rules() -> dict[str, RuleInfo]:
+    """The manifest (MAN) and waiver (WVR) rules, which policylint itself decides."""
+    rules = {
+        rule_id: RuleInfo(rule_id, name, description, "error", False, description)
+        for rule_id, (name, description) in MANIFEST_RULES.items()
+    }
+    for rule_id, (name, severity, description) in WAIVER_RULES.items():
+        rules[rule_id] = RuleInfo(rule_id, name, description, severity, False, description)  # type: ignore[arg-type]
+    return rules
+
+
+class RuleSet:
+    """Packs and checks compiled against one schema and one set of parameter values.
+
+    Compiling is the costly part of a run, so it depends on nothing a configuration layer
+    decides per manifest (severity, selection, waiver limits): manifests whose parameter values
+    are the same share one rule set.
+    """
 
     def __init__(
         self,
         packs: Iterable[Pack],
         *,
-        options: EngineOptions = EngineOptions(),
+        params: Mapping[str, Any] | None = None,
         ext_models: Mapping[str, type[BaseModel]] | None = None,
         functions: Mapping[str, Function] | None = None,
         param_defaults: Mapping[str, Any] | None = None,
@@ -94,92 +106,32 @@ class Engine:
     ) -> None:
         self.packs = tuple(packs)
         self.ext_models = dict(ext_models or {})
-        self.today = options.today or datetime.date.today()
-        self.max_waiver_days = options.max_waiver_days
-        self.waiver_warn_days = options.waiver_warn_days
-        self.fail_on = options.fail_on
-        self.origins = options.origins
-        self.params = self._resolve_params(dict(param_defaults or {}), dict(options.params or {}), param_default_owners or {})
+        self.params = self._resolve_params(dict(param_defaults or {}), dict(params or {}), param_default_owners or {})
         fields = {**namespace_fields(self.ext_models), **FACTS}
-        self._defaults = defaults(fields)
+        self.defaults = defaults(fields)
         values = {name: value for name, (value, _) in self.params.items()}
         compiler = Compiler(fields, values, functions)
-        compiled = [self._compile(compiler, fields, p, options.severity) for pack in self.packs for p in pack.policies]
-        compiled += [self._adopt(check, owner, fields, values, options.severity) for check, owner in checks]
+        compiled = [self._compile(compiler, fields, p) for pack in self.packs for p in pack.policies]
+        compiled += [self._adopt(check, owner, fields, values) for check, owner in checks]
         self.rules = self._rule_table(compiled)
-        self.ignored = self._ignored(options.select, options.extend_select, options.ignore)
-        self._check_severity_overrides(options.severity)
-        self.policies = tuple(sorted((c for c in compiled if c.rule.id not in self.ignored), key=lambda c: c.rule.id))
-        # Which rules run, by whether the proposal is to fine-tune; the id tuples are shared by
-        # every result, so recording what was evaluated costs nothing per manifest.
-        self._applicable = {
-            True: tuple(c for c in self.policies if c.rule.applies_to != "other"),
-            False: tuple(c for c in self.policies if c.rule.applies_to != "fine-tuning"),
-        }
-        self._evaluated = {key: tuple(c.rule.id for c in group) for key, group in self._applicable.items()}
-        self._waivable = {rule.id: rule.waivable for rule in self.rules.values()}
-
-    # -- set-up -----------------------------------------------------------------------------
+        self.compiled = tuple(sorted(compiled, key=lambda c: c.rule.id))
 
     def _resolve_params(
         self, plugin_defaults: dict[str, Any], overrides: dict[str, Any], owners: Mapping[str, str]
     ) -> dict[str, tuple[Any, Param]]:
         """Each parameter's value: its pack's default, then a plugin's default, then configuration."""
-        declared: dict[str, Param] = {}
-        for pack in self.packs:
-            for name, param in pack.params.items():
-                if name in declared:
-                    raise PackError(f"parameter {name!r} is declared by both pack {declared[name].pack!r} and pack {pack.name!r}")
-                declared[name] = param
+        declared = declared_params(self.packs)
         values = {name: (param.default, param) for name, param in declared.items()}
         for layer, error in ((plugin_defaults, PluginError), (overrides, ConfigError)):
             for name, value in layer.items():
-                if error is ConfigError:
-                    origin = self.origins.get(f"params.{name}", "the configuration")
-                else:
-                    origin = f"{owners.get(name, 'a plugin')}: parameter default"
-                if name not in declared:
-                    raise error(f"{origin}: unknown parameter {name!r}{did_you_mean(name, declared)}")
-                problem = declared[name].check(value)
+                problem = param_problem(declared, name, value)
                 if problem:
-                    raise error(f"{origin}: parameter {name!r} ({declared[name].type}): {problem}")
+                    origin = "the configuration" if error is ConfigError else f"{owners.get(name, 'a plugin')}: parameter default"
+                    raise error(f"{origin}: {problem}")
                 values[name] = (value, declared[name])
         return values
 
-    def _check_severity_overrides(self, severity: Mapping[str, str]) -> None:
-        for rule_id in sorted(severity):
-            origin = self.origins.get(f"severity.{rule_id}", "severity")
-            if rule_id not in self.rules:
-                raise ConfigError(f"{origin}: unknown rule {rule_id!r}{did_you_mean(rule_id, self.rules)}")
-            if rule_id.startswith(("MAN", "WVR")):
-                raise ConfigError(f"{origin}: the severity of manifest and waiver rules ({rule_id}) is fixed")
-
-    def _ignored(
-        self, select: tuple[str, ...] | None, extend_select: tuple[str, ...], ignore: tuple[str, ...]
-    ) -> frozenset[str]:
-        """Rule ids configuration turns off (ruff's semantics: ids or prefixes; ignore wins).
-
-        Every rule runs by default, so ``extend-select`` only widens an explicit ``select``.
-        """
-        for key, patterns in (("select", select or ()), ("extend-select", extend_select), ("ignore", ignore)):
-            for pattern in patterns:
-                if not any(rule_id.startswith(pattern) for rule_id in self.rules):
-                    origin = self.origins.get(key, f"--{key}")
-                    raise ConfigError(f"{origin}: {pattern!r} matches no rule{did_you_mean(pattern, self.rules)}")
-        if select is not None:
-            select = (*select, *extend_select)
-        off = set()
-        for rule_id in self.rules:
-            if rule_id.startswith(ALWAYS_ON):
-                continue
-            selected = select is None or any(rule_id.startswith(p) for p in select)
-            if not selected or any(rule_id.startswith(p) for p in ignore):
-                off.add(rule_id)
-        return frozenset(off)
-
-    def _adopt(
-        self, check: Check, owner: str, fields: Mapping[str, Any], params: Mapping[str, Any], severity: Mapping[str, str]
-    ) -> CompiledRule:
+    def _adopt(self, check: Check, owner: str, fields: Mapping[str, Any], params: Mapping[str, Any]) -> CompiledRule:
         """A plugin's check as a rule; its failures at run time name the plugin (exit 2)."""
         problem = _points_at_problem(check.points_at, fields)
         if problem:
@@ -192,10 +144,9 @@ class Engine:
             except Exception as exc:  # a plugin's bug must stop the run, naming the plugin
                 raise PluginError(f"{owner}: check {check.id} failed: {type(exc).__name__}: {exc}") from None
 
-        level = severity.get(check.id, check.severity)
-        return CompiledRule(check, evaluate, tuple(check.points_at.split(".")), level, owner)  # type: ignore[arg-type]
+        return CompiledRule(check, evaluate, tuple(check.points_at.split(".")), check.severity, owner)  # type: ignore[arg-type]
 
-    def _compile(self, compiler: Compiler, fields: Mapping[str, Any], policy: Policy, severity: Mapping[str, str]) -> CompiledRule:
+    def _compile(self, compiler: Compiler, fields: Mapping[str, Any], policy: Policy) -> CompiledRule:
         def fail(key: tuple[str | int, ...], exc: ExpressionError | None, message: str | None = None) -> PackError:
             line, column = policy.where(key, exc.column if exc else None)
             return PackError(located(policy.file, line, column, f"{dotted_key(key)}: {message or exc.message}"))  # type: ignore[union-attr]
@@ -216,7 +167,6 @@ class Engine:
         problem = _points_at_problem(policy.points_at, fields)
         if problem:
             raise fail(("points_at",), None, problem)
-        level = severity.get(policy.id, policy.severity)
 
         def message(ns: Namespace) -> str:
             for applies, text in variants:
@@ -227,7 +177,7 @@ class Engine:
         def evaluate(ns: Namespace) -> list[str]:
             return [message(ns)] if condition(ns) else _NONE
 
-        return CompiledRule(policy, evaluate, tuple(policy.points_at.split(".")), level)  # type: ignore[arg-type]
+        return CompiledRule(policy, evaluate, tuple(policy.points_at.split(".")), policy.severity)
 
     def _describe_origin(self, compiled: CompiledRule) -> str:
         """Where a rule comes from, for the message when two rules share an id."""
@@ -238,12 +188,8 @@ class Engine:
         return f"as a check of {compiled.owner}"
 
     def _rule_table(self, compiled: list[CompiledRule]) -> dict[str, RuleInfo]:
-        rules: dict[str, RuleInfo] = {}
-        owners = {rule_id: "built into policylint" for rule_id in (*MANIFEST_RULES, *WAIVER_RULES)}
-        for rule_id, (name, description) in MANIFEST_RULES.items():
-            rules[rule_id] = RuleInfo(rule_id, name, description, "error", False, description)
-        for rule_id, (name, severity, description) in WAIVER_RULES.items():
-            rules[rule_id] = RuleInfo(rule_id, name, description, severity, False, description)  # type: ignore[arg-type]
+        rules = builtin_rules()
+        owners = {rule_id: "built into policylint" for rule_id in rules}
         for c in compiled:
             r = c.rule
             origin = (r.pack, r.file) if isinstance(r, Policy) else (c.owner, None)
@@ -255,6 +201,59 @@ class Engine:
                 r.framework, *origin,
             )
         return rules
+
+
+class Engine:
+    """A compiled :class:`RuleSet` with what configuration decides: severities, selection,
+    fail-on and waiver limits. Cheap to build from a rule set, so each manifest can have its own."""
+
+    def __init__(
+        self,
+        packs: Iterable[Pack] = (),
+        *,
+        options: EngineOptions = EngineOptions(),
+        ext_models: Mapping[str, type[BaseModel]] | None = None,
+        functions: Mapping[str, Function] | None = None,
+        param_defaults: Mapping[str, Any] | None = None,
+        param_default_owners: Mapping[str, str] | None = None,
+        checks: Sequence[tuple[Check, str]] = (),
+        rule_set: RuleSet | None = None,
+    ) -> None:
+        if rule_set is None:
+            rule_set = RuleSet(
+                packs, params=options.params, ext_models=ext_models, functions=functions,
+                param_defaults=param_defaults, param_default_owners=param_default_owners, checks=checks,
+            )
+        self.rule_set = rule_set
+        self.packs = rule_set.packs
+        self.ext_models = rule_set.ext_models
+        self.params = rule_set.params
+        self._defaults = rule_set.defaults
+        self.today = options.today or datetime.date.today()
+        self.max_waiver_days = options.max_waiver_days
+        self.waiver_warn_days = options.waiver_warn_days
+        self.fail_on = options.fail_on
+        severity = options.severity
+        compiled = [
+            c._replace(severity=severity[c.rule.id]) if severity.get(c.rule.id, c.severity) != c.severity else c
+            for c in rule_set.compiled
+        ]
+        self.ignored = frozenset(r for r in options.off if r in rule_set.rules and not r.startswith(ALWAYS_ON))
+        self.rules = {
+            rule_id: info._replace(
+                severity=severity.get(rule_id, info.severity), waivable=info.waivable and rule_id not in options.non_waivable
+            )
+            for rule_id, info in rule_set.rules.items()
+        }
+        self.policies = tuple(c for c in compiled if c.rule.id not in self.ignored)
+        # Which rules run, by whether the proposal is to fine-tune; the id tuples are shared by
+        # every result, so recording what was evaluated costs nothing per manifest.
+        self._applicable = {
+            True: tuple(c for c in self.policies if c.rule.applies_to != "other"),
+            False: tuple(c for c in self.policies if c.rule.applies_to != "fine-tuning"),
+        }
+        self._evaluated = {key: tuple(c.rule.id for c in group) for key, group in self._applicable.items()}
+        self._waivable = {rule_id: rule.waivable for rule_id, rule in self.rules.items()}
 
     # -- checking ---------------------------------------------------------------------------
 

@@ -11,6 +11,9 @@ from typing import Literal, NamedTuple
 
 Severity = Literal["error", "warning"]
 
+#: Rules no configuration can turn off: without them a broken manifest or waiver would pass.
+ALWAYS_ON = ("MAN", "WVR001", "WVR002", "WVR003", "WVR004")
+
 #: Everything a decision may recommend.
 RECOMMENDATIONS = (
     "prompting",

@@ -45,11 +45,30 @@ def policylint_policy_packs() -> Sequence[Path]:
 def policylint_param_defaults() -> Mapping[str, object]:
     """Change the default value of pack parameters (an organisation's quality bar, say).
 
-    Applied over the packs' own defaults and under the user's configuration, which still wins.
-    Naming a parameter that no pack declares, or giving a value of the wrong type, stops the run.
-    Two plugins setting the same parameter stop the run too: the answer would depend on order.
+    Part of the organisation layer (configuration.md): applied over the packs' own defaults, in
+    either direction, and before the organisation's file. Repository files and flags may then
+    only move a parameter in its ``stricter`` direction. Naming a parameter that no pack
+    declares, or giving a value of the wrong type, stops the run. Two plugins setting the same
+    parameter stop the run too: the answer would depend on order.
 
     :returns: Parameter name -> value.
+    """
+
+
+@hookspec
+def policylint_org_settings() -> Mapping[str, object]:
+    """Set the organisation's settings beyond parameter defaults: how a platform team's plugin
+    makes a rule an error, non-waivable, or caps how long waivers may run.
+
+    The answer has the keys of a configuration file (``severity``, ``non-waivable``,
+    ``max-waiver-days``, ``fail-on``, ``select``, ``extend-select``, ``ignore``, ``params``), checked
+    like a file's. It is part of the organisation layer: applied after every plugin's
+    ``policylint_param_defaults`` and before the organisation's file (``POLICYLINT_ORG_CONFIG``),
+    plugins in name order, and it may loosen as well as tighten. Each value's origin is the
+    plugin (``plugin NAME (dist VERSION)``) in ``policylint config`` and the reports. A key
+    outside that list, or a bad value, stops the run (exit 2), naming the plugin.
+
+    :returns: Configuration key -> value; empty if the plugin sets none.
     """
 
 

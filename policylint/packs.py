@@ -9,7 +9,7 @@ the file, line, column and key.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -112,6 +112,28 @@ class Param(NamedTuple):
             number = isinstance(value, (int, float)) and not isinstance(value, bool)
             ok = number and 0 <= value <= (1 if self.type == "fraction" else MAX_QUANTITY)
         return None if ok else value_problem(FieldType(kind), value)
+
+
+def param_problem(declared: Mapping[str, Param], name: str, value: Any) -> str | None:
+    """Why ``name = value`` cannot be set (unknown parameter, wrong type), or None.
+
+    One wording for every layer that sets parameters: plugins, files and ``--param``.
+    """
+    if name not in declared:
+        return f"unknown parameter {name!r}{did_you_mean(name, declared)}"
+    problem = declared[name].check(value)
+    return f"parameter {name!r} ({declared[name].type}): {problem}" if problem else None
+
+
+def declared_params(packs: Iterable[Pack]) -> dict[str, Param]:
+    """Every pack's parameters; two packs declaring one name stop the run."""
+    declared: dict[str, Param] = {}
+    for pack in packs:
+        for name, param in pack.params.items():
+            if name in declared:
+                raise PackError(f"parameter {name!r} is declared by both pack {declared[name].pack!r} and pack {pack.name!r}")
+            declared[name] = param
+    return declared
 
 
 class Policy(NamedTuple):

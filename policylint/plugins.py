@@ -78,7 +78,7 @@ def create_host(
 ) -> PluginHost:
     """Register the built-ins and the installed plugins, minus the disabled ones.
 
-    ``origins`` maps ``disable-plugins.<name>`` to where that was asked for, for error messages.
+    ``origins`` maps a disabled plugin's name to where that was asked for, for error messages.
     """
     from policylint._version import __version__
 
@@ -86,7 +86,7 @@ def create_host(
     origins = origins or {}
 
     def origin(name: str) -> str:
-        where = origins.get(f"disable-plugins.{name}")
+        where = origins.get(name)
         return f"{where}: " if where else ""
 
     refused = disabled & ESSENTIAL
@@ -203,5 +203,6 @@ def describe(host: PluginHost) -> list[dict[str, Any]]:
     })
     add("policylint_checks", "checks", lambda checks: sorted(check.id for check in checks))
     add("policylint_param_defaults", "params", lambda params: dict(sorted(params.items())))
+    add("policylint_org_settings", "settings", lambda settings: dict(sorted(settings.items())))
     add("policylint_report_formats", "formats", lambda formats: sorted(formats))
     return [contributions[name] for name in sorted(contributions)]

@@ -226,7 +226,7 @@ def test_nothing_changed_warns_and_passes(repo: Repo) -> None:
     repo.write("README.md", "docs only\n")
     proc = repo.check("--changed-since", "main")
     assert proc.returncode == 0
-    assert proc.stderr.decode() == "policylint: warning: no manifests changed since main\n"
+    assert proc.stderr.decode() == "policylint: warning: no manifests changed since main in . (looked for mlproject.toml)\n"
     assert proc.stdout.decode().splitlines() == ["0 manifests checked: 0 passed, 0 failed (0 errors, 0 warnings, 0 waived)"]
 
 

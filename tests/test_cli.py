@@ -223,7 +223,7 @@ def test_version_imports_neither_pydantic_nor_pluggy() -> None:
 def test_no_manifest_found_warns_and_passes(tmp_path: Path) -> None:
     proc = run("check", cwd=tmp_path)
     assert proc.returncode == 0
-    assert proc.stderr.decode() == "policylint: warning: no manifests found\n"
+    assert proc.stderr.decode() == "policylint: warning: no manifests found in . (looked for mlproject.toml)\n"
 
 
 def test_rule_shows_configured_parameter_values(tmp_path: Path) -> None:

@@ -20,13 +20,16 @@ from conftest import REPO, SCENARIOS, TODAY
 from policylint.config import (
     Settings,
     find_config,
+    flag_settings,
     load_config,
     parse_param,
-    with_flags,
 )
 from policylint.errors import ConfigError
 
 TODAY_ARG = ("--today", TODAY.isoformat())
+#: The organisation's configuration, the one layer that may loosen the gate (run from ``tmp``).
+ORG = "org.toml"
+ORG_ARGS = ("--org-config", ORG)
 
 
 def run(*args: str, cwd: Path | None = None, stdin: bytes | None = None) -> subprocess.CompletedProcess:
@@ -105,12 +108,12 @@ def test_find_config_nearest_folder_wins(tmp: Path) -> None:
 
 
 def test_discovered_policylint_toml_is_applied(tmp: Path) -> None:
-    manifest(tmp, "02")
-    assert run("check", cwd=tmp).returncode == 1  # RAG001 fires without configuration
-    write(tmp / "policylint.toml", 'ignore = ["RAG001"]\n')
+    manifest(tmp, "10")  # a prompting proposal with one warning, PRM004
+    assert run("check", cwd=tmp).returncode == 0
+    write(tmp / "policylint.toml", 'severity = { PRM004 = "error" }\n')
     proc = check_json(tmp)
-    assert rules_of(proc) == {"mlproject.toml": []}
-    assert proc.returncode == 0
+    assert rules_of(proc) == {"mlproject.toml": ["PRM004"]}
+    assert proc.returncode == 1
 
 
 def test_pyproject_found_from_a_subdirectory_is_applied(tmp: Path) -> None:
@@ -145,11 +148,12 @@ def test_config_names_a_policylint_style_file_of_any_name(tmp: Path) -> None:
 
 
 def test_config_names_a_pyproject(tmp: Path) -> None:
-    write(tmp / "elsewhere" / "pyproject.toml", '[project]\nname = "x"\n\n[tool.policylint]\nignore = ["RAG"]\n')
-    manifest(tmp, "02")
+    write(tmp / "elsewhere" / "pyproject.toml", '[project]\nname = "x"\n\n[tool.policylint]\nfail-on = "warning"\n')
+    manifest(tmp, "10")  # one warning
+    assert check_json(tmp).returncode == 0
     proc = check_json(tmp, "--config", "elsewhere/pyproject.toml")
-    assert rules_of(proc) == {"mlproject.toml": []}
-    assert proc.returncode == 0
+    assert rules_of(proc) == {"mlproject.toml": ["PRM004"]}
+    assert proc.returncode == 1
 
 
 def test_config_to_a_missing_file_exits_2(tmp: Path) -> None:
@@ -160,9 +164,10 @@ def test_config_to_a_missing_file_exits_2(tmp: Path) -> None:
     assert proc.stdout == b""
 
 
-def test_no_configuration_gives_the_defaults() -> None:
+def test_an_empty_layer_changes_nothing() -> None:
     settings = Settings()
-    assert (settings.select, settings.ignore, settings.fail_on, settings.max_waiver_days) == (None, (), "error", 180)
+    assert (settings.select, settings.ignore, settings.fail_on, settings.max_waiver_days) == (None, None, None, None)
+    assert load_config  # an empty file is such a layer too (below)
 
 
 # ------------------------------------------------------------------------- load_config
@@ -183,45 +188,55 @@ disable-plugins = ["some-plugin"]
 """)
     settings = load_config(path)
     assert settings.path == path and settings.root == tmp / "cfg"
-    assert (settings.select, settings.extend_select) == (("RAG", "FMT001"), ("DST",))
-    assert settings.ignore == ("DAT004",)
-    assert settings.fail_on == "warning"
-    assert settings.severity == {"PRM003": "error"}
-    assert settings.params == {"quality_bar": 0.9, "min_examples": 600}
-    assert settings.policy_paths == (tmp / "cfg" / "packs" / "org",)  # relative to the file
-    assert settings.exclude == ("legacy/*",)
-    assert settings.max_waiver_days == 365
-    assert settings.disable_plugins == ("some-plugin",)
-    # Each setting remembers where it was written, for later errors.
-    assert settings.origins["params.min_examples"] == f"{path}:6:31: params.min_examples"
-    assert settings.origins["severity.PRM003"] == f"{path}:5:14: severity.PRM003"
-    assert settings.origins["ignore"] == f"{path}:3:1: ignore"
+    assert settings.select and settings.extend_select and settings.ignore and settings.fail_on
+    assert (settings.select.value, settings.extend_select.value) == (("RAG", "FMT001"), ("DST",))
+    assert settings.ignore.value == ("DAT004",)
+    assert settings.fail_on.value == "warning"
+    assert {rule: s.value for rule, s in settings.severity} == {"PRM003": "error"}
+    params = dict(settings.params)
+    assert {name: s.value for name, s in params.items()} == {"quality_bar": 0.9, "min_examples": 600}
+    assert [s.value for s in settings.policy_paths] == [tmp / "cfg" / "packs" / "org"]  # relative to the file
+    assert [s.value for s in settings.exclude] == [(tmp / "cfg", "legacy/*")]
+    assert settings.max_waiver_days and settings.max_waiver_days.value == 365
+    assert [s.value for s in settings.disable_plugins] == ["some-plugin"]
+    # Each value carries where it was written: for errors (locate) and for reports (label).
+    assert params["min_examples"].origin.locate == f"{path}:6:31: params.min_examples"
+    assert params["min_examples"].origin.label == f"{path}:6"
+    assert params["min_examples"].origin.layer == "repo"
+    assert dict(settings.severity)["PRM003"].origin.locate == f"{path}:5:14: severity.PRM003"
+    assert settings.ignore.origin.locate == f"{path}:3:1: ignore"
+    org = load_config(path, "org")
+    assert dict(org.params)["min_examples"].origin.label == f"org config {path}:6"
+    assert dict(org.params)["min_examples"].origin.trusted
 
 
 def test_load_config_pyproject_reads_only_its_tool_table(tmp: Path) -> None:
     path = write(tmp / "pyproject.toml", '[project]\nname = "x"\nselect = 1\n\n[tool.policylint]\nselect = ["DST"]\n')
     settings = load_config(path)
-    assert settings.select == ("DST",)
-    assert settings.origins["select"] == f"{path}:6:1: tool.policylint.select"
+    assert settings.select is not None and settings.select.value == ("DST",)
+    assert settings.select.origin.locate == f"{path}:6:1: tool.policylint.select"
 
 
 def test_extend_select_without_select_narrows_nothing(tmp: Path) -> None:
-    assert load_config(write(tmp / "policylint.toml", 'extend-select = ["DST"]\n')).select is None
+    settings = load_config(write(tmp / "policylint.toml", 'extend-select = ["DST"]\n'))
+    assert settings.select is None and settings.fail_on is None and settings.max_waiver_days is None
 
 
-def test_with_flags_select_replaces_and_lists_extend(tmp: Path) -> None:
-    base = load_config(write(tmp / "policylint.toml", 'select = ["DST"]\nignore = ["FMT"]\nparams = { quality_bar = 0.9 }\n'))
-    merged = with_flags(base, select=("RAG001,PRM", "FMT001"), extend_select=("DAT",), ignore=("DOM, BEH",),
-                        fail_on="warning", params=("quality_bar=0.95", "min_examples=700"), disable_plugins=("x",))
-    assert (merged.select, merged.extend_select) == (("RAG001", "PRM", "FMT001"), ("DAT",))
-    assert merged.ignore == ("FMT", "DOM", "BEH")
-    assert merged.fail_on == "warning"
-    assert merged.params == {"quality_bar": 0.95, "min_examples": 700}
-    assert merged.origins["params.quality_bar"] == "--param quality_bar=0.95"
-    assert merged.origins["select"] == "--select"
-    assert merged.disable_plugins == ("x",)
-    untouched = with_flags(base)
-    assert (untouched.select, untouched.ignore, untouched.fail_on) == (("DST",), ("FMT",), "error")
+def test_flags_are_one_layer_each_value_from_its_flag() -> None:
+    flags = flag_settings(select=("RAG001,PRM", "FMT001"), extend_select=("DAT",), ignore=("DOM, BEH",),
+                          fail_on="warning", params=("quality_bar=0.95", "min_examples=700"), disable_plugins=("x",))
+    assert flags.select and flags.extend_select and flags.ignore and flags.fail_on
+    assert (flags.select.value, flags.extend_select.value) == (("RAG001", "PRM", "FMT001"), ("DAT",))
+    assert flags.ignore.value == ("DOM", "BEH")
+    assert flags.fail_on.value == "warning" and flags.fail_on.origin.label == "flag --fail-on"
+    params = dict(flags.params)
+    assert {n: s.value for n, s in params.items()} == {"quality_bar": 0.95, "min_examples": 700}
+    assert params["quality_bar"].origin.locate == "--param quality_bar=0.95"
+    assert params["quality_bar"].origin.layer == "flag" and not params["quality_bar"].origin.trusted
+    assert flags.select.origin.locate == "--select"
+    assert [s.value for s in flags.disable_plugins] == ["x"]
+    untouched = flag_settings()
+    assert (untouched.select, untouched.ignore, untouched.fail_on, untouched.params) == (None, None, None, ())
 
 
 # ---------------------------------------------------------------------------- parse_param
@@ -267,8 +282,8 @@ def test_select_ids_and_prefixes(tmp: Path) -> None:
     manifest(tmp / "knowledge", "02")  # RAG001
     manifest(tmp / "distill", "08")  # DST001
     manifest(tmp / "format", "05")  # DAT004, FMT001, FMT004
-    write(tmp / "policylint.toml", 'select = ["RAG001", "DST"]\n')
-    proc = check_json(tmp)
+    write(tmp / ORG, 'select = ["RAG001", "DST"]\n')
+    proc = check_json(tmp, *ORG_ARGS)
     assert rules_of(proc) == {
         "distill/mlproject.toml": ["DST001"],
         "format/mlproject.toml": [],
@@ -282,8 +297,8 @@ def test_select_ids_and_prefixes(tmp: Path) -> None:
 
 def test_extend_select_adds_to_select(tmp: Path) -> None:
     manifest(tmp, "05")
-    write(tmp / "policylint.toml", 'select = ["RAG"]\nextend-select = ["FMT001"]\n')
-    assert rules_of(check_json(tmp)) == {"mlproject.toml": ["FMT001"]}
+    write(tmp / ORG, 'select = ["RAG"]\nextend-select = ["FMT001"]\n')
+    assert rules_of(check_json(tmp, *ORG_ARGS)) == {"mlproject.toml": ["FMT001"]}
 
 
 def test_extend_select_alone_keeps_every_rule(tmp: Path) -> None:
@@ -294,8 +309,8 @@ def test_extend_select_alone_keeps_every_rule(tmp: Path) -> None:
 
 def test_ignore_prefix(tmp: Path) -> None:
     manifest(tmp, "05")
-    write(tmp / "policylint.toml", 'ignore = ["FMT"]\n')
-    proc = check_json(tmp)
+    write(tmp / ORG, 'ignore = ["FMT"]\n')
+    proc = check_json(tmp, *ORG_ARGS)
     assert rules_of(proc) == {"mlproject.toml": ["DAT004"]}
     assert proc.returncode == 0  # the only error was FMT001
     assert [entry["rule"] for entry in report(proc)["ignored"]] == ["FMT001", "FMT002", "FMT003", "FMT004", "FMT005"]
@@ -332,8 +347,8 @@ def test_severity_override_turns_a_warning_into_a_failing_error(tmp: Path) -> No
 
 def test_severity_override_turns_an_error_into_a_warning(tmp: Path) -> None:
     manifest(tmp, "08")  # DST001 error
-    write(tmp / "policylint.toml", '[severity]\nDST001 = "warning"\n')
-    proc = check_json(tmp)
+    write(tmp / ORG, '[severity]\nDST001 = "warning"\n')
+    proc = check_json(tmp, *ORG_ARGS)
     assert [(f["rule"], f["severity"]) for f in report(proc)["manifests"][0]["findings"]] == [("DST001", "warning")]
     assert proc.returncode == 0
 
@@ -351,8 +366,8 @@ def test_param_quality_bar_decides_prm002(tmp: Path, bar: str | None, fires: boo
 @pytest.mark.parametrize(("volume", "fires"), [("20_000", True), ("19_999", False)])
 def test_param_format_volume_decides_fmt001(tmp: Path, volume: str, fires: bool) -> None:
     manifest(tmp, "05")  # 20,000 requests a day; FMT001 fires at or below the parameter
-    write(tmp / "policylint.toml", f"params.format_volume_per_day = {volume}\n")
-    proc = check_json(tmp)
+    write(tmp / ORG, f"params.format_volume_per_day = {volume}\n")
+    proc = check_json(tmp, *ORG_ARGS)
     expected = ["DAT004", "FMT001", "FMT004"] if fires else ["DAT004", "FMT004"]
     assert rules_of(proc) == {"mlproject.toml": expected}
     assert proc.returncode == (1 if fires else 0)
@@ -381,10 +396,10 @@ def test_policy_paths_relative_to_the_config_file(tmp: Path) -> None:
 def test_policy_paths_rules_can_be_selected_and_ignored(tmp: Path) -> None:
     org_pack(tmp / "org")
     manifest(tmp, "02")
-    write(tmp / "policylint.toml", 'policy-paths = ["org"]\nselect = ["ORG"]\n')
-    assert rules_of(check_json(tmp)) == {"mlproject.toml": ["ORG001"]}
-    write(tmp / "policylint.toml", 'policy-paths = ["org"]\nignore = ["ORG001"]\n')
-    assert rules_of(check_json(tmp)) == {"mlproject.toml": ["RAG001"]}
+    write(tmp / ORG, 'policy-paths = ["org"]\nselect = ["ORG"]\n')
+    assert rules_of(check_json(tmp, *ORG_ARGS)) == {"mlproject.toml": ["ORG001"]}
+    write(tmp / ORG, 'policy-paths = ["org"]\nignore = ["ORG001"]\n')
+    assert rules_of(check_json(tmp, *ORG_ARGS)) == {"mlproject.toml": ["RAG001"]}
 
 
 def test_policy_paths_rule_id_clash_exits_2(tmp: Path) -> None:
@@ -404,8 +419,16 @@ def test_exclude_drops_discovered_and_explicit_manifests(tmp: Path) -> None:
     assert [m["path"] for m in report(proc)["manifests"]] == ["services/keep/mlproject.toml"]
     explicit = check_json(tmp, "services/legacy/old/mlproject.toml")
     assert json.loads(explicit.stdout)["manifests"] == []
-    assert explicit.stderr.decode() == "policylint: warning: no manifests found\n"
+    assert explicit.stderr.decode() == (
+        "policylint: warning: no manifests found in services/legacy/old/mlproject.toml "
+        "(looked for mlproject.toml; 1 excluded by configuration)\n"
+    )
     assert explicit.returncode == 0
+    # Every excluded manifest is counted and named, with the glob's origin.
+    config = tmp / "policylint.toml"
+    assert json.loads(explicit.stdout)["settings"] == {
+        "excluded": [{"path": "services/legacy/old/mlproject.toml", "origin": f"{config}:1"}]
+    }
 
 
 def test_exclude_globs_are_relative_to_the_config_file(tmp: Path) -> None:
@@ -447,8 +470,8 @@ def waived_ahead(days: int) -> str:
 )
 def test_max_waiver_days(tmp: Path, config: str, days: int, passes: bool) -> None:
     write(tmp / "mlproject.toml", waived_ahead(days))
-    write(tmp / "policylint.toml", config)
-    proc = check_json(tmp)
+    write(tmp / ORG, config)
+    proc = check_json(tmp, *ORG_ARGS)
     findings = report(proc)["manifests"][0]["findings"]
     fmt001 = next(f for f in findings if f["rule"] == "FMT001")
     assert fmt001["waived"] is passes
@@ -458,8 +481,8 @@ def test_max_waiver_days(tmp: Path, config: str, days: int, passes: bool) -> Non
 
 def test_max_waiver_days_named_in_the_finding(tmp: Path) -> None:
     write(tmp / "mlproject.toml", waived_ahead(200))
-    write(tmp / "policylint.toml", "max-waiver-days = 90\n")
-    wvr = [f for f in report(check_json(tmp))["manifests"][0]["findings"] if f["rule"] == "WVR004"]
+    write(tmp / ORG, "max-waiver-days = 90\n")
+    wvr = [f for f in report(check_json(tmp, *ORG_ARGS))["manifests"][0]["findings"] if f["rule"] == "WVR004"]
     assert len(wvr) == 1 and "at most 90 days" in wvr[0]["message"] and "200 days" in wvr[0]["message"]
 
 
@@ -467,8 +490,8 @@ def test_disable_builtin_plugin_leaves_no_policies(tmp: Path) -> None:
     # Without the built-in pack nothing is checked but the manifest's own validity: a proposal
     # that every default run fails then passes. Documented here as the behaviour a user gets.
     manifest(tmp, "02")
-    write(tmp / "policylint.toml", 'disable-plugins = ["policylint.builtin"]\n')
-    proc = check_json(tmp)
+    write(tmp / ORG, 'disable-plugins = ["policylint.builtin"]\n')
+    proc = check_json(tmp, *ORG_ARGS)
     result = report(proc)["manifests"][0]
     assert result["findings"] == []
     assert result["decision"] == {
@@ -479,8 +502,8 @@ def test_disable_builtin_plugin_leaves_no_policies(tmp: Path) -> None:
 
 def test_disable_builtin_plugin_still_rejects_an_invalid_manifest(tmp: Path) -> None:
     write(tmp / "mlproject.toml", scenario("13"))
-    write(tmp / "policylint.toml", 'disable-plugins = ["policylint.builtin"]\n')
-    proc = check_json(tmp)
+    write(tmp / ORG, 'disable-plugins = ["policylint.builtin"]\n')
+    proc = check_json(tmp, *ORG_ARGS)
     assert rules_of(proc) == {"mlproject.toml": ["MAN002", "MAN002"]}
     assert proc.returncode == 1
 
@@ -488,14 +511,14 @@ def test_disable_builtin_plugin_still_rejects_an_invalid_manifest(tmp: Path) -> 
 def test_disable_builtin_plugin_with_an_organisation_pack(tmp: Path) -> None:
     org_pack(tmp / "org")
     manifest(tmp, "02")
-    write(tmp / "policylint.toml", 'disable-plugins = ["policylint.builtin"]\npolicy-paths = ["org"]\n')
-    assert rules_of(check_json(tmp)) == {"mlproject.toml": ["ORG001"]}
+    write(tmp / ORG, 'disable-plugins = ["policylint.builtin"]\npolicy-paths = ["org"]\n')
+    assert rules_of(check_json(tmp, *ORG_ARGS)) == {"mlproject.toml": ["ORG001"]}
 
 
 def test_disable_unknown_plugin_exits_2(tmp: Path) -> None:
     manifest(tmp, "01")
-    write(tmp / "policylint.toml", 'disable-plugins = ["no-such-plugin"]\n')
-    proc = run("check", cwd=tmp)
+    write(tmp / ORG, 'disable-plugins = ["no-such-plugin"]\n')
+    proc = run("check", *ORG_ARGS, cwd=tmp)
     assert proc.returncode == 2
     assert "cannot disable unknown plugin 'no-such-plugin'" in proc.stderr.decode()
     assert proc.stdout == b""
@@ -520,51 +543,59 @@ def test_disable_essential_plugin_from_config_exits_2(tmp: Path) -> None:
 # ---------------------------------------------------------------- flags override the file
 
 
-def test_select_flag_replaces_configured_select(tmp: Path) -> None:
+def test_select_flag_over_the_organisation_select(tmp: Path) -> None:
     manifest(tmp / "knowledge", "02")
     manifest(tmp / "distill", "08")
-    write(tmp / "policylint.toml", 'select = ["DST"]\n')
-    assert rules_of(check_json(tmp)) == {"distill/mlproject.toml": ["DST001"], "knowledge/mlproject.toml": []}
-    proc = check_json(tmp, "--select", "RAG")
-    assert rules_of(proc) == {"distill/mlproject.toml": [], "knowledge/mlproject.toml": ["RAG001"]}
-    proc = check_json(tmp, "--select", "RAG001,DST001")
+    write(tmp / ORG, 'select = ["DST"]\n')
+    assert rules_of(check_json(tmp, *ORG_ARGS)) == {"distill/mlproject.toml": ["DST001"], "knowledge/mlproject.toml": []}
+    # Selecting only RAG would turn DST001, an error, off: a flag may not.
+    assert_config_error(check_json(tmp, *ORG_ARGS, "--select", "RAG"), "--select: turning off DST001 would loosen the gate")
+    proc = check_json(tmp, *ORG_ARGS, "--select", "RAG001,DST")  # turns RAG001 back on: tighter
     assert rules_of(proc) == {"distill/mlproject.toml": ["DST001"], "knowledge/mlproject.toml": ["RAG001"]}
 
 
 def test_extend_select_flag_adds_to_configured_select(tmp: Path) -> None:
     manifest(tmp, "05")
-    write(tmp / "policylint.toml", 'select = ["FMT001"]\n')
-    assert rules_of(check_json(tmp, "--extend-select", "DAT")) == {"mlproject.toml": ["DAT004", "FMT001"]}
+    write(tmp / ORG, 'select = ["FMT001"]\n')
+    assert rules_of(check_json(tmp, *ORG_ARGS, "--extend-select", "DAT")) == {"mlproject.toml": ["DAT004", "FMT001"]}
 
 
 def test_ignore_flag_adds_to_configured_ignore(tmp: Path) -> None:
     manifest(tmp, "05")
-    write(tmp / "policylint.toml", 'ignore = ["FMT"]\n')
-    assert rules_of(check_json(tmp, "--ignore", "DAT004")) == {"mlproject.toml": []}
+    write(tmp / ORG, 'ignore = ["FMT"]\n')
+    assert rules_of(check_json(tmp, *ORG_ARGS, "--ignore", "DAT004")) == {"mlproject.toml": []}
 
 
 def test_ignore_wins_over_select(tmp: Path) -> None:
     manifest(tmp, "05")
-    write(tmp / "policylint.toml", 'select = ["FMT", "DAT"]\nignore = ["FMT004"]\n')
-    assert rules_of(check_json(tmp)) == {"mlproject.toml": ["DAT004", "FMT001"]}
+    write(tmp / ORG, 'select = ["FMT", "DAT"]\nignore = ["FMT004"]\n')
+    assert rules_of(check_json(tmp, *ORG_ARGS)) == {"mlproject.toml": ["DAT004", "FMT001"]}
 
 
-def test_fail_on_flag_overrides_the_file(tmp: Path) -> None:
+def test_fail_on_flag_tightens_but_never_loosens_the_file(tmp: Path) -> None:
     manifest(tmp, "10")  # one warning
-    write(tmp / "policylint.toml", 'fail-on = "warning"\n')
+    config = write(tmp / "policylint.toml", 'fail-on = "warning"\n')
     assert run("check", cwd=tmp).returncode == 1
-    assert run("check", "--fail-on", "error", cwd=tmp).returncode == 0
+    assert_config_error(
+        run("check", "--fail-on", "error", cwd=tmp),
+        f"--fail-on: error would loosen warning (set by {config}:1); only the organisation configuration may loosen it",
+    )
     write(tmp / "policylint.toml", "")
     assert run("check", "--fail-on", "warning", cwd=tmp).returncode == 1
 
 
-def test_param_flag_overrides_a_configured_param(tmp: Path) -> None:
+def test_param_flag_tightens_but_never_loosens_a_configured_param(tmp: Path) -> None:
     manifest(tmp, "04")  # best score 0.90
-    write(tmp / "policylint.toml", "params = { quality_bar = 0.95 }\n")
-    assert rules_of(check_json(tmp)) == {"mlproject.toml": []}
-    proc = check_json(tmp, "--param", "quality_bar=0.85")
-    assert rules_of(proc) == {"mlproject.toml": ["PRM002"]}
-    assert proc.returncode == 1
+    write(tmp / ORG, "params = { quality_bar = 0.80 }\n")  # the organisation lowers the bar
+    assert rules_of(check_json(tmp, *ORG_ARGS)) == {"mlproject.toml": ["PRM002"]}
+    proc = check_json(tmp, *ORG_ARGS, "--param", "quality_bar=0.95")
+    assert rules_of(proc) == {"mlproject.toml": []}
+    assert proc.returncode == 0
+    assert_config_error(
+        check_json(tmp, *ORG_ARGS, "--param", "quality_bar=0.75"),
+        f"--param quality_bar=0.75: 0.75 would loosen 0.8 (set by org config {ORG}:1); "
+        "only the organisation configuration may loosen it",
+    )
 
 
 def test_param_flag_is_checked_like_the_file(tmp: Path) -> None:
@@ -625,8 +656,8 @@ def test_select_flag_matching_no_rule_exits_2(tmp: Path) -> None:
 
 def test_ignoring_a_non_waivable_rule_is_reported_in_text(tmp: Path) -> None:
     manifest(tmp, "02")
-    write(tmp / "policylint.toml", 'ignore = ["RAG001"]\n')
-    proc = run("check", cwd=tmp)
+    write(tmp / ORG, 'ignore = ["RAG001"]\n')
+    proc = run("check", *ORG_ARGS, cwd=tmp)
     lines = proc.stdout.decode().splitlines()
     assert not any(": RAG001 [" in line for line in lines)
     assert "mlproject.toml: proposal fine-tune -> recommend fine-tune: pass" in lines
@@ -637,8 +668,8 @@ def test_ignoring_a_non_waivable_rule_is_reported_in_text(tmp: Path) -> None:
 
 def test_ignoring_a_non_waivable_rule_is_reported_in_json(tmp: Path) -> None:
     manifest(tmp, "02")
-    write(tmp / "policylint.toml", 'ignore = ["RAG001", "FMT001"]\n')
-    proc = check_json(tmp)
+    write(tmp / ORG, 'ignore = ["RAG001", "FMT001"]\n')
+    proc = check_json(tmp, *ORG_ARGS)
     data = report(proc)
     assert data["ignored"] == [{"rule": "FMT001", "waivable": True}, {"rule": "RAG001", "waivable": False}]
     assert data["manifests"][0]["findings"] == []
@@ -646,8 +677,8 @@ def test_ignoring_a_non_waivable_rule_is_reported_in_json(tmp: Path) -> None:
 
 def test_ignoring_a_waivable_rule_is_noted_without_the_warning(tmp: Path) -> None:
     manifest(tmp, "05")
-    write(tmp / "policylint.toml", 'ignore = ["FMT001"]\n')
-    lines = run("check", cwd=tmp).stdout.decode().splitlines()
+    write(tmp / ORG, 'ignore = ["FMT001"]\n')
+    lines = run("check", *ORG_ARGS, cwd=tmp).stdout.decode().splitlines()
     assert "note: rules ignored by configuration: FMT001" in lines
 
 
@@ -679,8 +710,8 @@ def rag_waiver() -> str:
 )
 def test_waiver_for_a_non_waivable_rule_is_always_wvr003(tmp: Path, config: str) -> None:
     write(tmp / "mlproject.toml", rag_waiver())
-    write(tmp / "policylint.toml", config)
-    proc = check_json(tmp)
+    write(tmp / ORG, config)
+    proc = check_json(tmp, *ORG_ARGS)
     findings = report(proc)["manifests"][0]["findings"]
     wvr = [f for f in findings if f["rule"] == "WVR003"]
     assert len(wvr) == 1 and wvr[0]["severity"] == "error"
@@ -691,8 +722,8 @@ def test_waiver_for_a_non_waivable_rule_is_always_wvr003(tmp: Path, config: str)
 
 def test_always_on_rules_stay_on_when_selecting_other_rules(tmp: Path) -> None:
     write(tmp / "mlproject.toml", scenario("13"))  # invalid: MAN002 twice
-    write(tmp / "policylint.toml", 'select = ["DST"]\nignore = ["MAN"]\n')
-    proc = check_json(tmp)
+    write(tmp / ORG, 'select = ["DST"]\nignore = ["MAN"]\n')
+    proc = check_json(tmp, *ORG_ARGS)
     assert rules_of(proc) == {"mlproject.toml": ["MAN002", "MAN002"]}
     assert not any(e["rule"].startswith("MAN") for e in report(proc)["ignored"])
     assert proc.returncode == 1
@@ -729,7 +760,7 @@ BAD_VALUES = [
     pytest.param("policylint.toml", 'fail-on = ["warning"]\n', "1:1: fail-on: ", [], id="fail-on-type"),
     pytest.param("policylint.toml", 'max-waiver-days = 1.5\n', "1:1: max-waiver-days: ", ["1.5"], id="max-waiver-days-float"),
     pytest.param("policylint.toml", 'exclude = "legacy/*"\n', "1:1: exclude: ", ['"legacy/*"'], id="exclude-type"),
-    pytest.param("policylint.toml", '[params]\nformat_volume_per_day = 50_000\nquality_bar = 85\n',
+    pytest.param("policylint.toml", '[params]\nformat_volume_per_day = 150_000\nquality_bar = 85\n',
                  "3:1: params.quality_bar: ", ["parameter 'quality_bar' (fraction)", "did you mean 0.85?"],
                  id="param-fraction"),
     pytest.param("pyproject.toml", '[tool.policylint]\nparams.quality_bar = 85\n',

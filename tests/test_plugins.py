@@ -383,16 +383,24 @@ def test_param_default_applies(lint, tmp_path: Path) -> None:
     assert "params.quality_bar  0.88" in lint("rule", "PRM002").stdout
 
 
-def test_param_flag_wins_over_the_plugin_default(lint, tmp_path: Path) -> None:
-    code, result = check_json(lint, tmp_path, GENERAL_QUALITY, "--param", "quality_bar=0.85")
-    assert [f["rule"] for f in result["findings"]] == ["PRM002"]
-    assert "meets the 0.85 bar" in result["findings"][0]["message"]
-    assert (code, result["decision"]["recommendation"]) == (1, "prompting")
+def test_param_flag_may_not_lower_the_plugin_default(lint, tmp_path: Path) -> None:
+    """The plugin is the organisation's layer: a flag (or a repository file) may only tighten it."""
+    write(tmp_path / "mlproject.toml", GENERAL_QUALITY)
+    proc = lint("check", "mlproject.toml", "--param", "quality_bar=0.85")
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "policylint: error: --param quality_bar=0.85: 0.85 would loosen 0.88 (set by plugin 'governance' "
+        "(policylint-governance 0.1.0)); "
+        "only the organisation configuration may loosen it\n"
+    )
+    raised = lint("check", "mlproject.toml", "--format", "json", "--param", "quality_bar=0.9")
+    assert raised.returncode == 0  # 0.86 is below both bars: PRM002 stays quiet
+    assert json.loads(raised.stdout)["settings"]["params"] == {"quality_bar": {"value": 0.9, "origin": "flag --param"}}
 
 
-def test_configured_param_wins_over_the_plugin_default(lint, tmp_path: Path) -> None:
-    write(tmp_path / "policylint.toml", "params = { quality_bar = 0.85 }\n")
-    code, result = check_json(lint, tmp_path, GENERAL_QUALITY)
+def test_organisation_config_may_lower_the_plugin_default(lint, tmp_path: Path) -> None:
+    write(tmp_path / "org.toml", "params = { quality_bar = 0.85 }\n")
+    code, result = check_json(lint, tmp_path, GENERAL_QUALITY, "--org-config", "org.toml")
     assert [f["rule"] for f in result["findings"]] == ["PRM002"]
     assert code == 1
 
@@ -421,7 +429,8 @@ def test_governance_csv_format(lint, tmp_path: Path) -> None:
 def test_disabled_plugin_leaves_its_table_unclaimed(lint, tmp_path: Path) -> None:
     text = manifest(GOVERNED + 'personal_data = true\n')
     write(tmp_path / "mlproject.toml", text)
-    proc = lint("check", "mlproject.toml", "--disable-plugin", "governance")
+    write(tmp_path / "org.toml", 'disable-plugins = ["governance"]\n')
+    proc = lint("check", "mlproject.toml", "--org-config", "org.toml")
     assert proc.stdout.splitlines() == [
         (f"mlproject.toml:{line_of(text, '[ext.governance]')}:1: MAN002 [error] ext.governance: "
         "no loaded plugin claims this extension table (claimed: none)"),
@@ -432,12 +441,13 @@ def test_disabled_plugin_leaves_its_table_unclaimed(lint, tmp_path: Path) -> Non
 
 
 def test_disabled_plugin_runs_no_governance_rule_and_restores_the_builtin_default(lint, tmp_path: Path) -> None:
-    write(tmp_path / "policylint.toml", 'disable-plugins = ["governance"]\n')
-    code, result = check_json(lint, tmp_path, manifest(""))  # no table: GOV001 would fire if loaded
+    write(tmp_path / "org.toml", 'disable-plugins = ["governance"]\n')
+    org = ("--org-config", "org.toml")
+    code, result = check_json(lint, tmp_path, manifest(""), *org)  # no table: GOV001 would fire if loaded
     assert (code, result["findings"]) == (0, [])
-    code, result = check_json(lint, tmp_path, GENERAL_QUALITY.replace(GOVERNED, ""))
+    code, result = check_json(lint, tmp_path, GENERAL_QUALITY.replace(GOVERNED, ""), *org)
     assert [f["rule"] for f in result["findings"]] == ["PRM002"]  # the built-in 0.85 bar again
-    unknown = lint("check", "mlproject.toml", "--select", "GOV")
+    unknown = lint("check", "mlproject.toml", "--select", "GOV", *org)
     assert unknown.returncode == 2
     assert "'GOV' matches no rule" in unknown.stderr
 
@@ -622,7 +632,7 @@ def run_with(fakes: tuple[Fake, ...], tmp_path: Path, *args: str) -> subprocess.
     for fake in fakes:
         fake.install(site)
     manifest_path = write(tmp_path / "mlproject.toml", (SCENARIOS / "01-format-at-scale.toml").read_text("utf-8"))
-    env = {**{k: v for k, v in os.environ.items() if k != "POLICYLINT_DEBUG"}, "PYTHONPATH": str(site)}
+    env = {**{k: v for k, v in os.environ.items() if k != "POLICYLINT_DEBUG"}, "PYTHONPATH": os.pathsep.join([str(site), *filter(None, [os.environ.get("PYTHONPATH")])])}
     command = args or ("check", manifest_path.name, "--today", TODAY.isoformat())
     return subprocess.run([sys.executable, "-m", "policylint", *command], capture_output=True, text=True,
                           cwd=tmp_path, env=env, check=False)
@@ -667,9 +677,43 @@ def test_plugins_command_fails_on_a_plugin_that_cannot_load(tmp_path: Path) -> N
     assert proc.stderr.startswith(f"policylint: error: {NAMED} failed to load: ")
 
 
+ORG_SETTINGS = hook("policylint_org_settings", 'return {"max-waiver-days": 60, "severity": {"DAT004": "error"}}')
+
+
+def test_plugin_org_settings_are_the_organisation_layer(tmp_path: Path) -> None:
+    """A platform team's plugin sets severities and waiver limits; repositories only tighten them."""
+    fakes = (Fake(ORG_SETTINGS),)
+    proc = run_with(fakes, tmp_path, "config", "--format", "json")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    data = json.loads(proc.stdout)
+    assert data["max-waiver-days"] == {"value": 60, "origin": NAMED}
+    assert data["severity"]["DAT004"] == {"value": "error", "origin": NAMED}
+    assert data["severity"]["DAT003"] == {"value": "warning", "origin": "built-in pack"}
+    config = write(tmp_path / "policylint.toml", "max-waiver-days = 90\n")
+    proc = run_with(fakes, tmp_path)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (
+        f"policylint: error: {config.resolve()}:1:1: max-waiver-days: 90 would loosen 60 (set by {NAMED}); "
+        "only the organisation configuration may loosen it\n"
+    )
+    write(tmp_path / "policylint.toml", "max-waiver-days = 30\n")
+    assert run_with(fakes, tmp_path).returncode in (0, 1)
+
+
+@pytest.mark.parametrize(("answer", "fragment"), [
+    ('{"exclude": ["x"]}', "settings key 'exclude' cannot be set by a plugin"),
+    ('{"max-waiver-days": "long"}', "settings max-waiver-days: "),
+])
+def test_plugin_org_settings_are_checked_like_a_file(tmp_path: Path, answer: str, fragment: str) -> None:
+    proc = run_with((Fake(hook("policylint_org_settings", f"return {answer}")),), tmp_path)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr.startswith(f"policylint: error: {NAMED} returned malformed data from policylint_org_settings: {fragment}")
+
+
 def test_disabling_a_broken_plugin_lets_the_run_go_on(tmp_path: Path) -> None:
     """A plugin that cannot even be imported can still be turned off by its entry-point name."""
-    proc = run_with(CASES["import-error"].fakes, tmp_path, "check", "mlproject.toml", "--disable-plugin", "acme")
+    write(tmp_path / "org.toml", 'disable-plugins = ["acme"]\n')
+    proc = run_with(CASES["import-error"].fakes, tmp_path, "check", "mlproject.toml", "--org-config", "org.toml")
     assert (proc.returncode, proc.stderr) == (0, "")
 
 

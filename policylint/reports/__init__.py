@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from policylint.findings import Finding, ManifestResult, RuleInfo, Summary
+
+if TYPE_CHECKING:
+    from policylint.config.provenance import RunSettings
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,12 @@ class ReportContext:
     quiet: bool = False
     #: Rules the configuration turned off; reports say so, non-waivable ones above all.
     ignored: tuple[str, ...] = ()
+    #: What differs from the built-in defaults, with origins, and the manifests excluded.
+    settings: RunSettings | None = None
+
+    def settings_note(self) -> str | None:
+        """``settings: params.quality_bar = 0.9 (org config ...)``, or None when nothing changed."""
+        return self.settings.note() if self.settings is not None else None
 
     def ignored_note(self) -> str | None:
         """``rules ignored by configuration: RAG001 (not waivable), DAT004``, or None."""

@@ -60,15 +60,23 @@ def render_json(results: Iterable[ManifestResult], context: ReportContext, out: 
     tool = {"name": "policylint", "version": context.tool_version}
     out.write('{"version": %d, "tool": %s, "manifests": [' % (REPORT_VERSION, _dump(tool)))
     separator = "\n"
+    settings = context.settings
     for result in results:
         tally.add(result)
-        out.write(separator + _dump(manifest_dict(result)))
+        data = manifest_dict(result)
+        own = settings.of(result.path) if settings is not None else None
+        if own:  # present only when this manifest's settings differ from the built-in defaults
+            data["settings"] = own
+        out.write(separator + _dump(data))
         separator = ",\n"
     summary = tally.summary()
     out.write("\n]")
     if context.ignored:  # present only when configuration turned rules off
         ignored = [{"rule": r, "waivable": context.rules[r].waivable} for r in context.ignored]
         out.write(', "ignored": %s' % _dump(ignored))
+    shared = settings.top_level() if settings is not None else None
+    if shared:  # present only when something differs from the built-in defaults
+        out.write(', "settings": %s' % _dump(shared))
     out.write(', "summary": %s}\n' % _dump(summary._asdict()))
     return summary
 

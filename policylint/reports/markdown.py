@@ -132,9 +132,9 @@ def render_markdown(results: Iterable[ManifestResult], context: ReportContext, o
             sections += section(result, context.rules)
     summary = tally.summary()
     lines = ["## policylint report", "", escape(format_summary(summary)) + ".", ""]
-    note = context.ignored_note()
-    if note:
-        lines += [f"> **Note:** {escape(note)}", ""]
+    for note in (context.settings_note(), context.ignored_note()):
+        if note:
+            lines += [f"> **Note:** {escape(note)}", ""]
     if rows:
         lines += ["| Manifest | Proposal | Recommendation | Verdict | Findings |", "|---|---|---|---|---|", *rows, ""]
     else:

@@ -159,6 +159,12 @@ def render_sarif(results: Iterable[ManifestResult], context: ReportContext, out:
     policylint: dict[str, Any] = {"manifests": manifests, "summary": summary._asdict()}
     if context.ignored:
         policylint["ignored"] = [{"rule": r, "waivable": context.rules[r].waivable} for r in context.ignored]
+    if context.settings is not None:
+        settings = context.settings.top_level()
+        if context.settings.per_manifest:
+            settings = {**(settings or {}), "manifests": {p: s for p, s in sorted(context.settings.per_manifest.items()) if s}}
+        if settings:
+            policylint["settings"] = settings
     out.write("\n], %s: %s}\n]}\n" % (_dump("properties"), _dump({"policylint": policylint})))
     return summary
 

@@ -60,9 +60,9 @@ def format_summary(summary: Summary) -> str:
 
 
 def closing_lines(summary: Summary, context: ReportContext, *, note: bool = True) -> list[str]:
-    """What ends a log-style report: the note on rules turned off, then the summary line."""
-    ignored = context.ignored_note() if note else None
-    return ([f"note: {ignored}"] if ignored else []) + [format_summary(summary)]
+    """What ends a log-style report: the notes on settings and on rules turned off, then the summary line."""
+    notes = [context.settings_note(), context.ignored_note()] if note else []
+    return [f"note: {printable(n)}" for n in notes if n] + [format_summary(summary)]
 
 
 def render_text(results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary:

@@ -30,7 +30,8 @@ from policylint.findings import Decision, Finding, ManifestResult
 from policylint.packs import load_pack
 from policylint.plugins import PluginInfo, create_host
 from policylint.reports import ReportContext
-from policylint.runner import setup
+from policylint.config import Origin, Setting, Settings
+from policylint.session import Session
 
 TODAY = datetime.date(2026, 12, 1)
 
@@ -95,7 +96,8 @@ def engine() -> Engine:
     host = create_host(entry_points=False)
     host.manager.register(plugin, name="governance")
     host.info["governance"] = PluginInfo("governance", "policylint-governance", "test")
-    return setup(host, EngineOptions(today=TODAY)).engine
+    session = Session(host, today=TODAY)
+    return session.engine(session.base)
 
 
 def rules(result: ManifestResult) -> list[str]:
@@ -265,12 +267,15 @@ def test_pack_compiles_with_the_builtin_pack() -> None:
     assert engine.params["quality_bar"][0] == 0.88
 
 
-def test_param_default_yields_to_the_configuration() -> None:
+def test_param_default_yields_to_the_organisation_configuration() -> None:
     host = create_host(entry_points=False)
     host.manager.register(plugin, name="governance")
     host.info["governance"] = PluginInfo("governance", "policylint-governance", "test")
-    configured = setup(host, EngineOptions(params={"quality_bar": 0.8})).engine
-    assert configured.params["quality_bar"][0] == 0.8
+    org = Settings(params=(("quality_bar", Setting(0.8, Origin("org", "org config org.toml:1", "org.toml:1:1: params.quality_bar"))),))
+    session = Session(host, org)
+    assert session.engine(session.base).params["quality_bar"][0] == 0.8
+    assert Session(host).base.params["quality_bar"] == Setting(0.88, Origin("plugin", "plugin 'governance' (policylint-governance test)",
+                                                                             "plugin 'governance' (policylint-governance test): parameter default"))
 
 
 # -- the policies, through the engine ------------------------------------------------------------
