@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from policylint import toml
 from policylint.engine import Engine, EngineOptions
-from policylint.errors import PackError, located
+from policylint.errors import ConfigError, PackError, located
 from policylint.files import read_bounded
 from policylint.findings import RECOMMENDATIONS, ManifestResult
-from policylint.packs import MAX_POLICY_FILE_BYTES, RULE_ID, Key, Pack, _check_keys, dotted_key, load_pack
+from policylint.packs import MAX_POLICY_FILE_BYTES, param_problem, RULE_ID, Key, Pack, _check_keys, dotted_key, load_pack
 from policylint.positions import SourceIndex
 from policylint.schema import did_you_mean, show, type_name
 
@@ -495,7 +495,7 @@ def host_engine_factory(host: PluginHost) -> EngineFactory:
 
     from policylint import hookspecs
     from policylint.plugins import BUILTIN_PLUGINS, PluginHost, as_paths
-    from policylint.runner import setup
+    from policylint.session import Session
 
     offered: dict[str, list[tuple[Path, str]]] = {}
     for info, paths in host.collect("policylint_policy_packs", as_paths):
@@ -516,7 +516,12 @@ def host_engine_factory(host: PluginHost) -> EngineFactory:
                 plugin = _offering_only(plugin, others)
             manager.register(plugin, name=name)
             sub.info[name] = host.info[name]
-        return setup(sub, options, policy_paths=(pack.path,)).engine
+        session = Session(sub, today=options.today)
+        return Engine(
+            session.packs_with((pack.path,)), options=options, ext_models=session.ext_models,
+            functions=session.functions, param_defaults=session.param_defaults,
+            param_default_owners=session.param_default_owners, checks=session.checks,
+        )
 
     return factory
 
@@ -565,8 +570,8 @@ def _run_pack(pack: Pack, cases: list[Case], engine_factory: EngineFactory) -> l
     for case in cases:
         key = (tuple(sorted(case.params.items())), case.today)
         if key not in engines:
-            options = EngineOptions(params=dict(case.params), today=case.today, origins=case.param_origins)
-            engine = engine_factory(pack, options)
+            _check_params(case, engines.get(("probe",)) or engines.setdefault(("probe",), engine_factory(pack, EngineOptions())))
+            engine = engine_factory(pack, EngineOptions(params=dict(case.params), today=case.today))
             missing = sorted(rules - set(engine.rules))
             if missing:
                 raise PackError(f"{pack.path}: the engine built for pack {pack.name!r} lacks its rules {', '.join(missing)}")
@@ -575,6 +580,16 @@ def _run_pack(pack: Pack, cases: list[Case], engine_factory: EngineFactory) -> l
         result = engine.check(case.where, to_toml(case.manifest).encode("utf-8"))
         results.append(_judge(case, result, rules, engine))
     return results
+
+
+def _check_params(case: Case, engine: Engine) -> None:
+    """A case's parameter overrides against the parameters the engine's packs declare, each
+    problem located where the case file writes it."""
+    declared = {name: param for name, (_, param) in engine.params.items()}
+    for name, value in case.params.items():
+        problem = param_problem(declared, name, value)
+        if problem:
+            raise ConfigError(f"{case.param_origins.get(f'params.{name}', case.where)}: {problem}")
 
 
 def _judge(case: Case, result: ManifestResult, rules: frozenset[str], engine: Engine) -> CaseResult:

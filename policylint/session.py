@@ -165,7 +165,7 @@ class Session:
     def catalog(self, policy_paths: tuple[Path, ...]) -> layers.Catalog:
         """Parameters and rules of the plugins' packs plus ``policy_paths``' packs."""
         if policy_paths not in self._catalogs:
-            packs = self._packs(policy_paths)
+            packs = self.packs_with(policy_paths)
             owners: dict[str, Origin] = {}
             rules = builtin_rules()
             for pack in packs:
@@ -181,7 +181,8 @@ class Session:
             self._catalogs[policy_paths] = layers.Catalog(declared_params(packs), rules, owners)
         return self._catalogs[policy_paths]
 
-    def _packs(self, policy_paths: tuple[Path, ...]) -> list[Pack]:
+    def packs_with(self, policy_paths: tuple[Path, ...]) -> list[Pack]:
+        """The plugins' packs and those of ``policy_paths`` (each read once per session)."""
         for path in policy_paths:
             if path not in self._extra_packs:
                 self._extra_packs[path] = load_pack(path)._replace(owner="policy-paths")
@@ -212,7 +213,7 @@ class Session:
         key = (state.params_key(), paths)
         if key not in self._rule_sets:
             self._rule_sets[key] = RuleSet(
-                self._packs(paths), params={n: s.value for n, s in state.params.items()}, ext_models=self.ext_models,
+                self.packs_with(paths), params={n: s.value for n, s in state.params.items()}, ext_models=self.ext_models,
                 functions=self.functions, checks=self.checks,
             )
         return self._rule_sets[key]
@@ -221,7 +222,8 @@ class Session:
         """The engine for one resolved configuration (cached: chains that resolve alike share it)."""
         if id(state) not in self._engines:
             options = EngineOptions(
-                max_waiver_days=state.max_waiver_days.value, today=self.today,
+                max_waiver_days=state.max_waiver_days.value, waiver_warn_days=state.waiver_warn_days.value,
+                today=self.today,
                 severity={rule: s.value for rule, s in state.severity.items()}, off=frozenset(state.off),
                 fail_on=state.fail_on.value,  # type: ignore[arg-type]
                 non_waivable=frozenset(state.non_waivable),

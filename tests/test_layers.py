@@ -165,7 +165,7 @@ def test_man_and_wvr001_to_004_stay_on_even_for_the_organisation(repo: Path, tmp
     proc = check(repo, "--org-config", str(org))
     data = json.loads(proc.stdout)
     assert {f["rule"] for f in data["manifests"][0]["findings"]} == {"MAN002"}
-    assert set(data["settings"]["ignored"]) == {"WVR005"}
+    assert set(data["settings"]["ignored"]) == {"WVR005", "WVR006"}  # the waiver warnings only
     assert proc.returncode == 1
 
 
@@ -177,8 +177,9 @@ def test_repository_files_and_flags_may_tighten(repo: Path) -> None:
     write(repo / "policylint.toml", "max-waiver-days = 30\n")
     proc = check(repo)
     assert "WVR004" in [f["rule"] for f in json.loads(proc.stdout)["manifests"][0]["findings"]]
-    write(repo / "policylint.toml", 'ignore = ["WVR"]\n')  # WVR005 (a warning) goes; WVR001-WVR004 stay
-    assert json.loads(check(repo).stdout)["settings"]["ignored"] == {"WVR005": {"origin": f"{repo / 'policylint.toml'}:1"}}
+    write(repo / "policylint.toml", 'ignore = ["WVR"]\n')  # WVR005 and WVR006 (warnings) go; WVR001-WVR004 stay
+    origin = {"origin": f"{repo / 'policylint.toml'}:1"}
+    assert json.loads(check(repo).stdout)["settings"]["ignored"] == {"WVR005": origin, "WVR006": origin}
     write(repo / "policylint.toml", 'ignore = ["DAT004"]\n')  # a waivable warning
     proc = check(repo, "--fail-on", "warning", "--param", "quality_bar=0.9", "--extend-select", "DAT")
     data = json.loads(proc.stdout)
@@ -441,3 +442,17 @@ def test_ci_doc_monorepo_example_is_what_it_says(tmp_path: Path) -> None:
     with_org = config_json(root, "services/search/ranker", "--org-config", str(org))
     assert (with_org["params"]["quality_bar"]["value"], with_org["max-waiver-days"]["value"]) == (0.9, 90)
     assert config_json(root, "services/ads/bidder", "--org-config", str(org))["params"]["quality_bar"]["value"] == 0.8
+
+
+def test_waiver_warn_days_may_be_changed_by_any_layer_and_is_reported(repo: Path) -> None:
+    # Scenario 14's waiver runs until 2027-03-31: 120 days after the pinned date.
+    write(repo / "svc" / "mlproject.toml", scenario("14"))
+    assert "WVR006" not in [f["rule"] for f in json.loads(check(repo).stdout)["manifests"][0]["findings"]]
+    write(repo / "policylint.toml", "waiver-warn-days = 120\n")  # a warning only: a repository may widen it
+    proc = check(repo)
+    data = json.loads(proc.stdout)
+    assert [f["rule"] for f in data["manifests"][0]["findings"] if f["rule"].startswith("WVR")] == ["WVR006"]
+    assert data["settings"]["waiver-warn-days"] == {"value": 120, "origin": f"{repo / 'policylint.toml'}:1"}
+    assert proc.returncode == 0  # WVR006 is a warning
+    write(repo / "policylint.toml", "waiver-warn-days = 119\n")
+    assert "WVR006" not in [f["rule"] for f in json.loads(check(repo).stdout)["manifests"][0]["findings"]]

@@ -202,6 +202,7 @@ def test_governed_manifest_passes(lint, tmp_path: Path) -> None:
     proc = lint("check", "mlproject.toml")
     assert proc.stdout.splitlines() == [
         "mlproject.toml: proposal fine-tune -> recommend fine-tune: pass",
+        "note: settings: params.quality_bar = 0.88 (plugin 'governance' (policylint-governance 0.1.0))",
         "1 manifest checked: 1 passed, 0 failed (0 errors, 0 warnings, 0 waived)",
     ]
     assert (proc.returncode, proc.stderr) == (0, "")
@@ -231,6 +232,7 @@ def test_ext_table_is_validated_at_each_key(lint, tmp_path: Path) -> None:
         (f"mlproject.toml:{at('privacy_review')}:1: MAN002 [error] ext.governance.privacy_review: "
         "must contain a visible character (spaces and invisible characters do not count)"),
         "mlproject.toml: invalid manifest, not evaluated: fail (errors: MAN002)",
+        "note: settings: params.quality_bar = 0.88 (plugin 'governance' (policylint-governance 0.1.0))",
         "1 manifest checked: 0 passed, 1 failed (5 errors, 0 warnings, 0 waived)",
     ]
     assert proc.returncode == 1
@@ -329,8 +331,11 @@ def test_gov003_cannot_be_waived_but_gov001_can(lint, tmp_path: Path) -> None:
 
 def test_rule_ids_select_like_builtin_ones(lint, tmp_path: Path) -> None:
     text = manifest('\n[ext.governance]\nrisk_tier = "low"\n')
-    code, result = check_json(lint, tmp_path, text, "--ignore", "GOV")
+    write(tmp_path / "org.toml", 'ignore = ["GOV"]\n')  # GOV001 is an error: only the organisation turns it off
+    code, result = check_json(lint, tmp_path, text, "--org-config", "org.toml")
     assert (code, result["findings"]) == (0, [])
+    refused = lint("check", "mlproject.toml", "--ignore", "GOV")
+    assert refused.returncode == 2 and "turning off GOV001 would loosen the gate" in refused.stderr
 
 
 # -- the Python check ---------------------------------------------------------------------------------
@@ -353,8 +358,12 @@ def test_gov100_fires_over_budget_and_not_under(lint, tmp_path: Path) -> None:
 
 def test_gov100_reads_the_pack_parameters_and_severity_configuration(lint, tmp_path: Path) -> None:
     text = manifest(GOVERNED + "monthly_budget_usd = 3_000\n")
-    code, result = check_json(lint, tmp_path, text, "--param", "small_cost_per_1k_requests_usd=0.4")
+    # A lower price loosens GOV100 (stricter = "higher"): the organisation's configuration may.
+    write(tmp_path / "org.toml", "[params]\nsmall_cost_per_1k_requests_usd = 0.4\n")
+    code, result = check_json(lint, tmp_path, text, "--org-config", "org.toml")
     assert (code, result["findings"]) == (0, [])  # $2,880 fits
+    code, result = check_json(lint, tmp_path, text, "--param", "small_cost_per_1k_requests_usd=0.6")
+    assert findings(result) == [("GOV100", "warning", line_of(text, "monthly_budget_usd"))]  # a flag may tighten
     write(tmp_path / "policylint.toml", 'severity = { GOV100 = "error" }\n')
     code, result = check_json(lint, tmp_path, text)
     assert findings(result) == [("GOV100", "error", line_of(text, "monthly_budget_usd"))]
@@ -435,6 +444,7 @@ def test_disabled_plugin_leaves_its_table_unclaimed(lint, tmp_path: Path) -> Non
         (f"mlproject.toml:{line_of(text, '[ext.governance]')}:1: MAN002 [error] ext.governance: "
         "no loaded plugin claims this extension table (claimed: none)"),
         "mlproject.toml: invalid manifest, not evaluated: fail (errors: MAN002)",
+        "note: settings: disabled-plugins.governance (org config org.toml:1)",
         "1 manifest checked: 0 passed, 1 failed (1 error, 0 warnings, 0 waived)",
     ]
     assert proc.returncode == 1

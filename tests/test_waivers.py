@@ -550,7 +550,7 @@ def test_a_waiver_accepts_every_finding_of_its_rule() -> None:
 
 
 def ignoring(*ids: str) -> Engine:
-    return Engine([load_pack(builtin_pack_path())], options=EngineOptions(today=TODAY, ignore=ids))
+    return Engine([load_pack(builtin_pack_path())], options=EngineOptions(today=TODAY, off=frozenset(ids)))
 
 
 def test_a_waiver_of_a_rule_turned_off_is_neither_used_nor_stale() -> None:

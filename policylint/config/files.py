@@ -58,6 +58,7 @@ def config_model() -> type[Any]:
         policy_paths: list[str] = Field(default=[], alias="policy-paths")
         exclude: list[str] = []
         max_waiver_days: waiver_days = Field(default=180, alias="max-waiver-days")  # type: ignore[valid-type]
+        waiver_warn_days: waiver_days = Field(default=14, alias="waiver-warn-days")  # type: ignore[valid-type]
         disable_plugins: list[str] = Field(default=[], alias="disable-plugins")
         non_waivable: list[rule_id] = Field(default=[], alias="non-waivable")  # type: ignore[valid-type]
 
@@ -78,6 +79,7 @@ class Settings:
     policy_paths: tuple[Setting[Path], ...] = ()
     exclude: tuple[Setting[tuple[Path, str]], ...] = ()
     max_waiver_days: Setting[int] | None = None
+    waiver_warn_days: Setting[int] | None = None
     disable_plugins: tuple[Setting[str], ...] = ()
     non_waivable: Setting[tuple[str, ...]] | None = None
 
@@ -298,13 +300,14 @@ def settings_from(model: Any, origin: Callable[..., Origin], base: Path, path: P
         policy_paths=tuple(Setting(base / p, origin("policy-paths")) for p in model.policy_paths),
         exclude=tuple(Setting((base, glob), origin("exclude")) for glob in model.exclude),
         max_waiver_days=setting("max-waiver-days", model.max_waiver_days),
+        waiver_warn_days=setting("waiver-warn-days", model.waiver_warn_days),
         disable_plugins=tuple(Setting(name, origin("disable-plugins")) for name in model.disable_plugins),
         non_waivable=setting("non-waivable", tuple(model.non_waivable)),
     )
 
 
 #: Keys a plugin's ``policylint_org_settings`` may set: paths and plugins have hooks of their own.
-PLUGIN_KEYS = frozenset({"select", "extend-select", "ignore", "fail-on", "severity", "params", "max-waiver-days", "non-waivable"})
+PLUGIN_KEYS = frozenset({"select", "extend-select", "ignore", "fail-on", "severity", "params", "max-waiver-days", "waiver-warn-days", "non-waivable"})
 
 
 def plugin_settings(answer: Mapping[str, Any], describe: str) -> Settings:

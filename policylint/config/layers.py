@@ -99,8 +99,10 @@ def apply(state: InForce, layer: Settings, catalog_for: Callable[[tuple[Path, ..
         if not layer.max_waiver_days.origin.trusted and layer.max_waiver_days.value > days.value:
             raise _refused(layer.max_waiver_days, days)
         days = layer.max_waiver_days
+    warn_days = layer.waiver_warn_days if layer.waiver_warn_days is not None else state.waiver_warn_days
     state = replace(
         state, params=params, severity=severity, non_waivable=non_waivable, fail_on=fail_on, max_waiver_days=days,
+        waiver_warn_days=warn_days,
         exclude=state.exclude + layer.exclude, disabled_plugins=state.disabled_plugins + layer.disable_plugins,
         files=state.files + ((layer.path,) if layer.path else ()),
     )

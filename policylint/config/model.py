@@ -73,6 +73,8 @@ class InForce:
     off: dict[str, Origin] = field(default_factory=dict)
     fail_on: Setting[str] = Setting("error")
     max_waiver_days: Setting[int] = Setting(180)
+    #: How many days before a waiver runs out WVR006 warns (any layer may change it: a warning).
+    waiver_warn_days: Setting[int] = Setting(14)
     #: Rule ids no waiver may accept beyond those the packs declare so (``non-waivable``).
     non_waivable: dict[str, Origin] = field(default_factory=dict)
     policy_paths: tuple[Setting[Path], ...] = ()

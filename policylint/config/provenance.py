@@ -29,7 +29,9 @@ def changes(state: InForce) -> dict[str, Any]:
     put("params", {name: _entry(s) for name, s in sorted(state.params.items()) if s.changed})
     put("severity", {rule: _entry(s) for rule, s in sorted(state.severity.items()) if s.changed})
     put("ignored", {rule: {"origin": o.label} for rule, o in sorted(state.off.items())})
-    for key, setting in (("fail-on", state.fail_on), ("max-waiver-days", state.max_waiver_days)):
+    for key, setting in (
+        ("fail-on", state.fail_on), ("max-waiver-days", state.max_waiver_days), ("waiver-warn-days", state.waiver_warn_days)
+    ):
         if setting.changed:
             data[key] = _entry(setting)
     put("non-waivable", {rule: {"origin": o.label} for rule, o in sorted(state.non_waivable.items())})
@@ -47,6 +49,7 @@ def describe_in_force(state: InForce, rules: Mapping[str, RuleInfo]) -> dict[str
         "ignored": {rule: {"origin": o.label} for rule, o in sorted(state.off.items())},
         "fail-on": _entry(state.fail_on),
         "max-waiver-days": _entry(state.max_waiver_days),
+        "waiver-warn-days": _entry(state.waiver_warn_days),
         "non-waivable": {
             **{rule: {"origin": "built-in pack" if rule in rules else ""} for rule in declared_non_waivable},
             **{rule: {"origin": o.label} for rule, o in sorted(state.non_waivable.items())},
@@ -66,7 +69,7 @@ def in_force_text(path: str, data: Mapping[str, Any]) -> str:
     rows: list[tuple[str, str]] = []
     for name, entry in data["params"].items():
         rows.append((f"params.{name} = {render(entry['value'])}", entry["origin"]))
-    for key in ("fail-on", "max-waiver-days"):
+    for key in ("fail-on", "max-waiver-days", "waiver-warn-days"):
         rows.append((f"{key} = {render(data[key]['value'])}", data[key]["origin"]))
     for rule, entry in data["severity"].items():
         rows.append((f"severity.{rule} = {entry['value']}", entry["origin"]))
