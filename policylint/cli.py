@@ -112,7 +112,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
     from policylint.config.files import flag_settings
     from policylint.config.layers import check_disable
     from policylint.reports import Tally
-    from policylint.runner import MANIFEST_NAME, check_paths, discover, plan
+    from policylint.discovery import MANIFEST_NAME, discover
+    from policylint.runner import check_paths, plan
     from policylint.schema import did_you_mean
 
     if paths.count("-") > 1:
