@@ -1,7 +1,8 @@
 """Which manifests a change touched: ``check --changed-since REF``.
 
-Added or modified since the merge base of REF and HEAD: committed, staged, unstaged, or
-untracked (and not ignored). Deleted files are left out: there is nothing to check.
+Every change but a deletion since the merge base of REF and HEAD: added, modified, renamed
+(its new path), copied, or changed in type (a file swapped for a symlink); committed, staged,
+unstaged, or untracked (and not ignored). Deleted files are left out: there is nothing to check.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class _GitFailed(Exception):
 
 
 def changed_manifests(ref: str) -> set[str]:
-    """Real paths of files added or modified since the merge base of ``ref`` and HEAD."""
+    """Real paths of files changed in any way but deletion since the merge base of ``ref`` and HEAD."""
     try:
         top = _git("rev-parse", "--show-toplevel").strip()
     except _GitFailed:
@@ -41,7 +42,9 @@ def changed_manifests(ref: str) -> set[str]:
     except _GitFailed:
         raise UsageError(f"--changed-since: {ref!r} and HEAD have no merge base (no common history)") from None
     # Against the working tree: commits since the base, staged and unstaged edits alike.
-    changed = _git("diff", "--name-only", "-z", "--no-renames", "--diff-filter=AM", base, cwd=top)
+    # --no-renames shows a rename as its new path added; "d" keeps every status but deletion
+    # (A, M, T for a type change, and C, R, U, X should git report them).
+    changed = _git("diff", "--name-only", "-z", "--no-renames", "--diff-filter=d", base, cwd=top)
     untracked = _git("ls-files", "-z", "--others", "--exclude-standard", cwd=top)
     names = [n for n in (changed + untracked).split("\0") if n]
     return {os.path.realpath(os.path.join(top, name)) for name in names}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -55,6 +56,8 @@ def _parse_today(value: str | None) -> datetime.date | None:
     if value is None:
         return None
     try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):  # 3.11 also reads 20260115
+            raise ValueError(value)
         return datetime.date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"--today: expected a date as YYYY-MM-DD, got {value!r}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator, Sequence
 
 from policylint.errors import UsageError
@@ -39,8 +40,59 @@ def discover(paths: Sequence[str], only: set[str] | None = None) -> list[str]:
 def _manifests_under(top: str) -> Iterator[str]:
     """Every ``mlproject.toml`` below ``top``, in no particular order (callers sort).
 
+    Inside a git work tree, git's own view decides (:func:`_git_manifests`): the repository a
+    gate checks must not be able to hide a manifest by what it puts beside it. Elsewhere the
+    folders are walked (:func:`_walk`).
+    """
+    listed = _git_manifests(top)
+    return iter(listed) if listed is not None else _walk(top)
+
+
+def _git_manifests(top: str) -> list[str] | None:
+    """Manifests git tracks below ``top``, plus untracked ones it does not ignore; None outside
+    a git work tree (or without git), where the folders are walked instead.
+
+    So a virtualenv or build folder that the repository's ``.gitignore`` names is skipped, but a
+    tracked manifest is checked wherever it sits: beside a ``pyvenv.cfg``, in a folder named
+    ``env`` or ``.ml``. A tracked manifest that is a symlink is checked by what it points to.
+    """
+    if not _inside_git_work_tree(top):
+        return None
+    command = ["git", "-C", top, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", _ANY_MANIFEST]
+    try:
+        proc = subprocess.run(command, capture_output=True, check=False)
+    except OSError:  # git is not installed: walk the folders
+        return None
+    if proc.returncode != 0:
+        return None  # not a work tree after all (a bare .git file, a broken repository): walk
+    names = dict.fromkeys(os.fsdecode(n) for n in proc.stdout.split(b"\0") if n)
+    # --cached lists tracked files deleted from the working tree: nothing to check there.
+    return [path for path in (os.path.join(top, name) for name in names) if os.path.lexists(path)]
+
+
+#: A pathspec for ``mlproject.toml`` at any depth below the folder git runs in.
+_ANY_MANIFEST = f":(glob)**/{MANIFEST_NAME}"
+
+
+def _inside_git_work_tree(folder: str) -> bool:
+    """Whether ``folder`` or one above it holds ``.git`` (a folder, or a file for worktrees)."""
+    current = os.path.abspath(folder)
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return True
+        parent = os.path.dirname(current)
+        if parent == current:
+            return False
+        current = parent
+
+
+def _walk(top: str) -> Iterator[str]:
+    """Every ``mlproject.toml`` below ``top`` outside git: hidden folders, virtualenvs and
+    vendored folders are not entered.
+
     One ``scandir`` per folder and no other system call: a folder is recognised as a
-    virtualenv by the ``pyvenv.cfg`` among its own entries, when it is listed.
+    virtualenv by the ``pyvenv.cfg`` among its own entries, when it is listed. A folder that
+    cannot be read stops the run (exit 2): a manifest in it could not be checked.
     """
     pending = [top]
     while pending:
@@ -48,8 +100,10 @@ def _manifests_under(top: str) -> Iterator[str]:
         try:
             with os.scandir(folder) as listing:
                 entries = list(listing)
-        except OSError:
-            continue  # unreadable or vanished: nothing to check there
+        except FileNotFoundError:
+            continue  # vanished while the run looked: nothing left to check there
+        except OSError as exc:
+            raise UsageError(f"cannot read the folder {_display(folder)}: {exc.strerror or exc}") from None
         if folder != top and any(entry.name == "pyvenv.cfg" for entry in entries):
             continue
         for entry in entries:

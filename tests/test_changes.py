@@ -128,10 +128,11 @@ CHANGED = [
 
 def test_every_kind_of_change_is_checked_and_nothing_else(busy: Repo) -> None:
     everything = busy.checked()
-    # Without --changed-since every manifest on disk is checked (ignored ones included).
+    # Without --changed-since every manifest git tracks, or sees untracked, is checked; one in a
+    # folder the repository's .gitignore names is not (git's own view decides, as for a venv).
     assert set(CHANGED) < set(everything)
-    assert {"unchanged/mlproject.toml", "base-only/mlproject.toml", "reverted/mlproject.toml",
-            "ignored/mlproject.toml"} <= set(everything)
+    assert {"unchanged/mlproject.toml", "base-only/mlproject.toml", "reverted/mlproject.toml"} <= set(everything)
+    assert "ignored/mlproject.toml" not in everything
     assert busy.checked("--changed-since", "main") == CHANGED
 
 
@@ -314,3 +315,73 @@ def test_changed_manifests_found_through_a_symlinked_path(busy: Repo, tmp_path: 
     proc = busy.check(str(link), "--changed-since", "main", "--format", "json")
     assert [m["path"] for m in json.loads(proc.stdout)["manifests"]] == [f"{link}/{p}" for p in CHANGED]
     assert proc.returncode == 1
+
+
+# ------------------------------------------- discovery the checked repository cannot steer
+
+
+def test_a_tracked_manifest_is_checked_whatever_sits_beside_it(repo: Repo) -> None:
+    for folder in ("svc", "env", "venv", ".ml", "node_modules/pkg"):
+        repo.write(f"{folder}/mlproject.toml", FAILING)
+    repo.write(".gitignore", ".venv/\n")
+    repo.write(".venv/lib/mlproject.toml", FAILING)  # ignored by the repository: a real virtualenv
+    repo.commit("base")
+    repo.write("svc/pyvenv.cfg", "home = /usr\n")  # the trick: make svc/ look like a virtualenv
+    repo.write("new/mlproject.toml", FAILING)  # untracked, not ignored: checked too
+    assert repo.checked() == [
+        ".ml/mlproject.toml", "env/mlproject.toml", "new/mlproject.toml", "node_modules/pkg/mlproject.toml",
+        "svc/mlproject.toml", "venv/mlproject.toml",
+    ]
+    proc = repo.check("--format", "json")
+    assert proc.returncode == 1
+
+
+def test_a_tracked_manifest_deleted_from_the_work_tree_is_not_looked_for(repo: Repo) -> None:
+    repo.write("a/mlproject.toml", FAILING)
+    repo.write("b/mlproject.toml", PASSING)
+    repo.commit("base")
+    (repo.root / "a" / "mlproject.toml").unlink()
+    assert repo.checked() == ["b/mlproject.toml"]
+
+
+def test_a_manifest_swapped_for_a_symlink_is_a_change_and_checked_by_its_target(repo: Repo) -> None:
+    repo.write("svc/mlproject.toml", PASSING)
+    repo.write("elsewhere/failing.toml", FAILING)
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    (repo.root / "svc" / "mlproject.toml").unlink()
+    (repo.root / "svc" / "mlproject.toml").symlink_to("../elsewhere/failing.toml")
+    repo.commit("a type change (T)")
+    assert "T\tsvc/mlproject.toml" in repo.git("diff", "--name-status", "--no-renames", "main")
+    proc = repo.check("--changed-since", "main", "--format", "json")
+    report = json.loads(proc.stdout)
+    assert [m["path"] for m in report["manifests"]] == ["svc/mlproject.toml"]
+    assert [f["rule"] for f in report["manifests"][0]["findings"]] == ["RAG001"]  # the target's content
+    assert proc.returncode == 1
+
+
+def test_a_copied_manifest_is_a_change(repo: Repo) -> None:
+    repo.write("a/mlproject.toml", FAILING)
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("b/mlproject.toml", FAILING)
+    repo.commit("a copy")
+    assert repo.checked("--changed-since", "main") == ["b/mlproject.toml"]
+
+
+def test_an_unreadable_folder_stops_the_walk_outside_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from policylint import discovery
+    from policylint.errors import UsageError
+
+    (tmp_path / "locked").mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path: str):  # root reads every folder, so the refusal is simulated
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(discovery.os, "scandir", scandir)
+    with pytest.raises(UsageError) as caught:
+        list(discovery._walk(str(tmp_path)))
+    assert str(caught.value) == f"cannot read the folder {tmp_path.as_posix()}/locked: Permission denied"

@@ -342,6 +342,8 @@ def parse_param(text: str) -> tuple[str, Any]:
     name, sep, raw = text.partition("=")
     if not sep or not name.strip():
         raise ConfigError(f"--param: expected NAME=VALUE, got {text!r}")
+    if any(char in raw for char in "\r\n"):  # TOML would read the rest as more keys, dropped
+        raise ConfigError(f"--param {name.strip()}: expected one value on one line, got {raw!r}")
     try:
         value = toml.loads(f"value = {raw.strip()}")["value"]
     except toml.TOMLError:
