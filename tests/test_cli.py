@@ -112,6 +112,9 @@ def test_unreadable_file_is_man001(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     ("args", "message"),
     [
         (["--today", "01/12/2026"], "policylint: error: --today: expected a date as YYYY-MM-DD, got '01/12/2026'\n"),
+        (["--today", "20260115"], "policylint: error: --today: expected a date as YYYY-MM-DD, got '20260115'\n"),
+        (["--param", "quality_bar=0.9\nmin_examples=1"],
+         "policylint: error: --param quality_bar: expected one value on one line, got '0.9\\nmin_examples=1'\n"),
         (["--format", "jsn"], "policylint: error: unknown format 'jsn' (did you mean 'json'?); "
                                  "choose from github, gitlab, json, junit, markdown, sarif, text\n"),
         (["-", "-"], "policylint: error: `-` (standard input) may be given only once\n"),
