@@ -143,6 +143,23 @@ def test_commit_with_a_failing_manifest_is_refused(project: Path, env: dict[str,
     assert head(project, env) == before  # nothing was committed
 
 
+def test_a_manifest_swapped_for_a_symlink_is_checked_not_skipped(project: Path, env: dict[str, str]) -> None:
+    write(project / "a" / "mlproject.toml", PASSING)
+    git("add", "-A", cwd=project, env=env)
+    assert commit(project, env, "a passing manifest").returncode == 0
+    write(project / "elsewhere" / "failing.toml", FAILING)
+    (project / "a" / "mlproject.toml").unlink()
+    (project / "a" / "mlproject.toml").symlink_to("../elsewhere/failing.toml")
+    git("add", "-A", cwd=project, env=env)
+    before = head(project, env)
+    proc = commit(project, env, "swap the manifest for a symlink")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert hook_line(out).endswith("Failed")  # pre-commit's default types: [file] would say Skipped
+    assert "a/mlproject.toml: proposal fine-tune -> recommend rag (decided by RAG001): fail (errors: RAG001)" in out
+    assert head(project, env) == before
+
+
 def test_commit_with_a_passing_manifest_goes_through(project: Path, env: dict[str, str]) -> None:
     before = head(project, env)
     write(project / "a" / "mlproject.toml", PASSING)
