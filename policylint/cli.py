@@ -301,3 +301,8 @@ def config_command(path: str, output_format: str, config_path: str | None, org_c
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="policylint")
+
+
+from policylint.commands import register  # noqa: E402  (after the helpers the commands import)
+
+register(cli)
