@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from policylint.checks import Check
 from policylint.checks import messages as check_messages
 from policylint.errors import ConfigError, PackError, PluginError, located
-from policylint.expr import Compiler, ExpressionError, Function, Namespace
+from policylint.expr import CompiledCondition, Compiler, ExpressionError, Function, Namespace
 from policylint.facts import FACTS, defaults, namespace
 from policylint.findings import ALWAYS_ON, Decision, Finding, ManifestResult, RuleInfo
 from policylint.manifest import MANIFEST_RULES, LoadedManifest, load_manifest, namespace_fields
@@ -38,6 +38,10 @@ class CompiledRule(NamedTuple):
     severity: Literal["error", "warning"]
     #: The plugin a check comes from (empty for a pack's policy, whose pack names it).
     owner: str = ""
+    #: A policy's compiled ``when``, with the fields and parameters it reads (None for a check).
+    condition: CompiledCondition | None = None
+    #: Parameters its messages read besides (their ``when`` and their text).
+    message_params: frozenset[str] = frozenset()
 
     @property
     def rank(self) -> tuple[int, str]:
@@ -157,13 +161,20 @@ class RuleSet:
             except ExpressionError as exc:
                 raise fail(key, exc) from None
 
-        condition = compile_part(("when",), policy.when, compiler.predicate)
+        compiled_when: CompiledCondition = compile_part(("when",), policy.when, compiler.compile_condition)
+        condition = compiled_when.evaluate
+        message_params: set[str] = set()
+
+        def reading(compiled: Any) -> Any:
+            message_params.update(compiled.params)
+            return compiled[0]
+
         variants = tuple(
-            (compile_part(("messages", i, "when"), when, compiler.predicate),
-             compile_part(("messages", i, "message"), text, compiler.template))
+            (reading(compile_part(("messages", i, "when"), when, compiler.compile_condition)),
+             reading(compile_part(("messages", i, "message"), text, compiler.compile_template)))
             for i, (when, text) in enumerate(policy.messages)
         )
-        default_message = compile_part(("message",), policy.message, compiler.template)
+        default_message = reading(compile_part(("message",), policy.message, compiler.compile_template))
         problem = _points_at_problem(policy.points_at, fields)
         if problem:
             raise fail(("points_at",), None, problem)
@@ -177,7 +188,8 @@ class RuleSet:
         def evaluate(ns: Namespace) -> list[str]:
             return [message(ns)] if condition(ns) else _NONE
 
-        return CompiledRule(policy, evaluate, tuple(policy.points_at.split(".")), policy.severity)
+        return CompiledRule(policy, evaluate, tuple(policy.points_at.split(".")), policy.severity,
+                            condition=compiled_when, message_params=frozenset(message_params))
 
     def _describe_origin(self, compiled: CompiledRule) -> str:
         """Where a rule comes from, for the message when two rules share an id."""

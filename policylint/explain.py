@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 import textwrap
 from typing import Any
 
-from policylint.engine import Engine
+from policylint.engine import CompiledRule, Engine
 from policylint.errors import UsageError
 from policylint.expr import render
 from policylint.findings import RuleInfo
 from policylint.packs import Policy
 from policylint.schema import did_you_mean
-
-_PARAM = re.compile(r"params\.([a-z][a-z0-9_]*)")
 
 
 def explain_rules(engine: Engine, rule_id: str | None, output_format: str) -> str:
@@ -23,18 +20,25 @@ def explain_rules(engine: Engine, rule_id: str | None, output_format: str) -> st
     if rule_id is not None and rule_id not in rules:
         raise UsageError(f"unknown rule {rule_id!r}{did_you_mean(rule_id, rules)}")
     selected = [rules[rule_id]] if rule_id is not None else [rules[k] for k in sorted(rules)]
-    sources = {c.rule.id: c.rule for c in engine.policies}
+    compiled = {c.rule.id: c for c in engine.policies}
     entries = []
     for rule in selected:
-        source = sources.get(rule.id)
+        source = compiled[rule.id].rule if rule.id in compiled else None
         policy = source if isinstance(source, Policy) else None
-        used = sorted(set(_PARAM.findall(f"{policy.when} {policy.message}"))) if policy else []
+        used = sorted(params_read(compiled[rule.id])) if rule.id in compiled else []
         params = {name: engine.params[name][0] for name in used}
         when = policy.when if policy else ("a Python check" if source is not None else None)
         entries.append((rule, when, source.order if source else None, params))
     if output_format == "json":
         return json.dumps([_as_dict(*entry) for entry in entries], indent=2) + "\n"
     return "\n".join(_as_text(*entry) for entry in entries)
+
+
+def params_read(compiled: CompiledRule) -> frozenset[str]:
+    """The parameters a rule reads, as its compiler found them: its condition's and its messages'."""
+    if compiled.condition is None:
+        return frozenset()
+    return compiled.condition.params | compiled.message_params
 
 
 def _as_dict(rule: RuleInfo, when: str | None, order: int | None, params: dict[str, Any]) -> dict[str, Any]:

@@ -292,6 +292,51 @@ class _Node(NamedTuple):
     path: str | None = None  # the field path, for field reads
 
 
+class Operand(NamedTuple):
+    """One side of a comparison as the source wrote it; ``evaluate`` is None for a literal."""
+
+    text: str
+    evaluate: Evaluator | None
+    path: str | None = None  # a field path or ``params.name``, when the operand is one
+
+
+class Comparison(NamedTuple):
+    """A comparison (or a ``defined``/``missing`` test) inside a condition, for ``explain``:
+    its operands in source order, the operators between them, and what the whole test gives."""
+
+    text: str
+    operands: tuple[Operand, ...]
+    operators: tuple[str, ...]  # empty for defined()/missing(), whose operand is the path
+    evaluate: Evaluator
+
+
+class CompiledCondition(NamedTuple):
+    """A compiled condition and what it reads, like pytest's ``Expression.idents()``.
+
+    ``fields`` are manifest paths and derived facts, ``params`` parameter names (without
+    ``params.``), ``comparisons`` the tests it is made of, in source order.
+    """
+
+    evaluate: Evaluator
+    fields: frozenset[str]
+    params: frozenset[str]
+    comparisons: tuple[Comparison, ...] = ()
+
+
+class CompiledTemplate(NamedTuple):
+    """A compiled message template and the fields and parameters it interpolates."""
+
+    render: Callable[[Namespace], str]
+    fields: frozenset[str]
+    params: frozenset[str]
+
+
+_OPERATOR_TEXT: dict[type[ast.cmpop], str] = {
+    ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.In: "in",
+    ast.NotIn: "not in",
+}
+
+
 class Compiler:
     """Compiles conditions and templates against one schema, one set of params and functions."""
 
@@ -306,6 +351,10 @@ class Compiler:
         self.functions = {**BUILTIN_FUNCTIONS, **(functions or {})}
         for function in self.functions.values():
             _check_signature(function)
+        # What the condition being compiled reads: paths (``params.x`` included) and comparisons.
+        self._reads: set[str] = set()
+        self._comparisons: list[Comparison] = []
+        self._template_reads: set[str] = set()
 
     # -- conditions ---------------------------------------------------------------------------
 
@@ -314,8 +363,15 @@ class Compiler:
         evaluate = self.predicate(source)
         return lambda ns: bool(evaluate(ns))
 
+    def compile_condition(self, source: str) -> CompiledCondition:
+        """Compile a condition (as :meth:`predicate`) and say which fields and parameters it reads."""
+        evaluate = self.predicate(source)
+        fields, params = _split_reads(self._reads)
+        return CompiledCondition(evaluate, fields, params, tuple(self._comparisons))
+
     def predicate(self, source: str) -> Evaluator:
         """Like :meth:`condition`, but the result is only truthy or falsy (one call less)."""
+        self._reads, self._comparisons = set(), []
         if len(source) > MAX_SOURCE_CHARS:
             raise ExpressionError(
                 f"the condition is {len(source):,} characters long; the limit is {MAX_SOURCE_CHARS:,}", MAX_SOURCE_CHARS + 1
@@ -375,6 +431,11 @@ class Compiler:
         start, end = getattr(left, "end_col_offset", 0) or 0, getattr(right, "col_offset", 0)
         found = self._bytes.find(_SYMBOLS.get(type(op), "?").encode(), start, end)
         return self._column_at(found if found >= 0 else getattr(left, "col_offset", 0))
+
+    def _full_text(self, node: ast.AST) -> str:
+        """The source of a node, whole (for ``explain``)."""
+        start, end = getattr(node, "col_offset", 0), getattr(node, "end_col_offset", None) or 0
+        return self._bytes[start:end].decode("utf-8", "replace")
 
     def _text(self, node: ast.AST) -> str:
         """The source of a node, shortened for a message."""
@@ -456,6 +517,18 @@ class Compiler:
             self._comparison(op, operands[i], compiled[i], operands[i + 1], compiled[i + 1]) for i, op in enumerate(node.ops)
         ]
         evaluators = [c.evaluate for c in compiled]
+        result = self._compare_node(steps, evaluators, compiled)
+        self._comparisons.append(Comparison(
+            self._full_text(node),
+            tuple(Operand(self._full_text(o), None if c.constant is not ABSENT and c.path is None else c.evaluate, c.path)
+                  for o, c in zip(operands, compiled)),
+            tuple(_OPERATOR_TEXT[type(op)] for op in node.ops),
+            result.evaluate,
+        ))
+        return result
+
+    def _compare_node(self, steps: list[Callable[[Any, Any], bool]], evaluators: list[Evaluator],
+                      compiled: list[_Node]) -> _Node:
         if len(steps) == 1:
             (compare,), (a, b) = steps, evaluators
             fast = _field_against_constant(compare, *compiled)
@@ -598,10 +671,12 @@ class Compiler:
             if name not in self.params:
                 raise self._fail(node, f"unknown parameter {name!r}{did_you_mean(name, self.params)}")
             value = self.params[name]
+            self._reads.add(path)
             return _Node(lambda ns: value, FieldType(_type_of_value(value) or "any"), constant=value, path=path)
         field_type = self.fields.get(path)
         if field_type is None:
             raise self._fail(node, f"unknown field {path!r}{did_you_mean(path, self.fields)}")
+        self._reads.add(path)
         return _Node(lambda ns: ns.get(path, ABSENT), field_type, path=path)
 
     def _call(self, node: ast.Call) -> _Node:
@@ -675,8 +750,12 @@ class Compiler:
             raise self._fail(node.args[0], f"{name}() takes a field path such as data.examples")
         path = target.path
         if name == "defined":
-            return _Node(lambda ns: path in ns, FieldType("bool"))
-        return _Node(lambda ns: path not in ns, FieldType("bool"))
+            result = _Node(lambda ns: path in ns, FieldType("bool"))
+        else:
+            result = _Node(lambda ns: path not in ns, FieldType("bool"))
+        operand = Operand(path, target.evaluate, path)
+        self._comparisons.append(Comparison(self._full_text(node), (operand,), (), result.evaluate))
+        return result
 
     #: The allow-list: each node type the language has and what compiles it. Any other node is
     #: refused at its column (with a hint from _REFUSED_NODES where one helps).
@@ -694,9 +773,16 @@ class Compiler:
 
     # -- templates ----------------------------------------------------------------------------
 
+    def compile_template(self, text: str) -> CompiledTemplate:
+        """Compile a message template (as :meth:`template`) and say which fields and params it shows."""
+        render = self.template(text)
+        fields, params = _split_reads(self._template_reads)
+        return CompiledTemplate(render, fields, params)
+
     def template(self, text: str) -> Callable[[Namespace], str]:
         """Compile a message template; only field paths and params may be interpolated."""
         parts: list[Callable[[Namespace], str]] = []
+        self._template_reads = set()
         position = 0
         for match in _PLACEHOLDER.finditer(text):
             parts.append(_const_text(_unescape(text[position : match.start()])))
@@ -713,9 +799,11 @@ class Compiler:
                 if key not in self.params:
                     raise ExpressionError(f"unknown parameter {key!r}{did_you_mean(key, self.params)}", column)
                 value = self.params[key]
+                self._template_reads.add(name)
                 parts.append(_const_text(render_count(value, noun) if noun else render(value)))
             elif name in self.fields:
                 self._check_showable(name, column)
+                self._template_reads.add(name)
                 if noun:
                     parts.append(lambda ns, name=name, noun=noun: render_count(ns.get(name, ABSENT), noun))
                 else:
@@ -737,6 +825,12 @@ class Compiler:
             example = f", e.g. {{{keys[0]}}}" if keys else ""
             raise ExpressionError(f"{{{name}}} is {field_type.describe()}, which a message cannot show; "
                                   f"interpolate one of its keys{example}", column)
+
+
+def _split_reads(reads: set[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """Paths read -> (fields and facts, parameter names)."""
+    params = frozenset(p[len("params."):] for p in reads if p.startswith("params."))
+    return frozenset(p for p in reads if not p.startswith("params.")), params
 
 
 def _check_signature(function: Function) -> None:
