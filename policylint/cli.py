@@ -214,26 +214,6 @@ def _describing_options(command: F) -> F:
 
 
 @cli.command()
-@click.argument("rule_id", required=False)
-@click.option("--all", "show_all", is_flag=True, help="Show every rule.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@_describing_options
-@_guarded
-def rule(rule_id: str | None, show_all: bool, output_format: str, config_path: str | None, org_config: str | None,
-         disabled_plugins: tuple[str, ...]) -> None:
-    """Explain a rule: what it checks, why, and its parameters (with the configured values)."""
-    from pathlib import Path
-
-    from policylint.explain import explain_rules
-
-    if not show_all and rule_id is None:
-        raise UsageError("give a rule id (e.g. RAG001) or --all")
-    session = _session(config_path, org_config, disabled_plugins)
-    engine = session.engine(session.in_force(Path.cwd()))
-    click.echo(explain_rules(engine, None if show_all else rule_id, output_format), nl=False)
-
-
-@cli.command()
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_describing_options
 @_guarded

@@ -1,0 +1,154 @@
+"""The describing commands, through the real command line: ``rules``/``rule``
+(policylint/commands/).
+
+A plugin is the example governance plugin, made importable without building it: its source
+folder on ``PYTHONPATH`` and a ``*.dist-info`` with its entry point, as an installed wheel
+would leave them (tests/test_plugins.py installs the real wheels).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+
+PLUGIN = REPO / "plugins" / "policylint-governance"
+POLICIES = REPO / "policies"
+GOVERNANCE = "plugin 'governance' (policylint-governance 0.1.0)"
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("POLICYLINT_DEBUG", "POLICYLINT_ORG_CONFIG")}
+    return subprocess.run([sys.executable, "-m", "policylint", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**base, **(env or {})}, check=False)
+
+
+@pytest.fixture(scope="module")
+def governance(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of a run with the governance plugin installed."""
+    site = tmp_path_factory.mktemp("site")
+    info = site / "policylint_governance-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: policylint-governance\nVersion: 0.1.0\n", "utf-8")
+    (info / "entry_points.txt").write_text("[policylint]\ngovernance = policylint_governance.plugin\n", "utf-8")
+    paths = [str(site), str(PLUGIN), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {"PYTHONPATH": os.pathsep.join(paths)}
+
+
+# =============================================================================================
+# rules and rule
+# =============================================================================================
+
+
+def test_rules_lists_every_rule_with_its_origin(tmp_path: Path) -> None:
+    proc = run("rules", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["id", "name", "severity", "waivable", "recommends", "pack", "or", "plugin"]
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert len(rows) == 31 + 3 + 6  # the built-in pack, MAN001-MAN003, WVR001-WVR006
+    assert rows["PRM001"] == ["PRM001", "prompting-checklist-incomplete", "error", "no", "prompting", "pack", "builtin"]
+    assert rows["PRM003"][3:] == ["yes", "-", "pack", "builtin"]
+    assert rows["MAN001"][2:] == ["error", "no", "-", "built", "into", "policylint"]
+    assert rows["WVR005"][2:] == ["warning", "no", "-", "built", "into", "policylint"]
+    assert list(rows) == sorted(rows)
+
+
+def test_rules_json(tmp_path: Path) -> None:
+    proc = run("rules", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0
+    records = {r["id"]: r for r in json.loads(proc.stdout)}
+    assert records["RAG001"] == {
+        "id": "RAG001", "name": "fine-tuning-for-knowledge", "title": "Fine-tuning proposed to supply missing knowledge",
+        "severity": "error", "waivable": False, "recommends": "rag", "applies_to": "fine-tuning", "ignored": False,
+        "built_in": False, "pack": "builtin", "plugin": records["RAG001"]["plugin"],
+    }
+    assert records["RAG001"]["plugin"].startswith("plugin 'policylint.builtin' (policylint ")
+    assert records["WVR001"]["built_in"] and records["WVR001"]["pack"] is None
+
+
+@pytest.mark.parametrize("query", ["PRM002", "prm002", "Prm002", " prm002", "prompting-meets-bar", "PROMPTING-MEETS-BAR"])
+def test_rule_is_found_by_id_in_any_case_and_by_name(query: str, tmp_path: Path) -> None:
+    proc = run("rule", query, cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == run("rule", "PRM002", cwd=tmp_path).stdout
+    assert proc.stdout.startswith("PRM002 (prompting-meets-bar): Prompting already meets the quality bar\n")
+
+
+@pytest.mark.parametrize("query", ["PRM", "prm"])
+def test_rule_with_a_family_prefix_lists_the_family(query: str, tmp_path: Path) -> None:
+    proc = run("rule", query, cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    every = [line.split() for line in run("rules", cwd=tmp_path).stdout.splitlines()]
+    assert [line.split() for line in proc.stdout.splitlines()] == [every[0], *(row for row in every if row[0].startswith("PRM"))]
+    assert len(proc.stdout.splitlines()) == 1 + 5
+    data = json.loads(run("rule", query, "--format", "json", cwd=tmp_path).stdout)
+    assert [r["id"] for r in data] == ["PRM001", "PRM002", "PRM003", "PRM004", "PRM005"]
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("FMT01", "unknown rule 'FMT01' (did you mean 'FMT001'?)"),
+    ("prm01", "unknown rule 'prm01' (did you mean 'PRM001'?)"),
+    ("prompting-meets", "unknown rule 'prompting-meets' (did you mean 'prompting-meets-bar'?)"),
+    ("XYZ", "unknown rule 'XYZ'"),
+    ("PR", "unknown rule 'PR'"),  # a prefix must be a whole family
+])
+def test_unknown_rule_exits_2_with_a_suggestion(query: str, message: str, tmp_path: Path) -> None:
+    proc = run("rule", query, cwd=tmp_path)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"policylint: error: {message}\n")
+
+
+def test_rule_shows_where_a_built_in_rule_comes_from(tmp_path: Path) -> None:
+    text = run("rule", "man001", cwd=tmp_path).stdout
+    assert "\n  origin      built into policylint\n" in text
+    data = json.loads(run("rule", "WVR001", "--format", "json", cwd=tmp_path).stdout)
+    assert (data[0]["built_in"], data[0]["plugin"]) == (True, None)
+
+
+def test_rule_finds_an_alias_of_a_policy_paths_pack(tmp_path: Path) -> None:
+    pack = tmp_path / "acme"
+    pack.mkdir()
+    (pack / "pack.toml").write_text('[pack]\nname = "acme"\nversion = "1"\ndescription = "Acme."\n', "utf-8")
+    policy = (POLICIES / "FTF001.toml").read_text("utf-8").replace('id = "FTF001"', 'id = "ACM001"\naliases = ["old-name"]')
+    (pack / "ACM001.toml").write_text(policy.replace('name = "frontier-general-tuning"', 'name = "acme-general"'), "utf-8")
+    (tmp_path / "policylint.toml").write_text('policy-paths = ["acme"]\n', "utf-8")
+    for query in ("acm001", "old-name", "OLD-NAME", "acme-general", "ACM"):
+        proc = run("rule", query, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert "ACM001" in proc.stdout
+    assert "pack acme" in run("rules", cwd=tmp_path).stdout
+
+
+def test_rule_and_rules_show_the_plugin_of_a_python_check(governance: dict[str, str], tmp_path: Path) -> None:
+    text = run("rule", "gov100", cwd=tmp_path, env=governance).stdout
+    assert text.startswith("GOV100 (serving-cost-over-budget): ")
+    assert f"\n  origin      {GOVERNANCE} (a Python check)\n" in text
+    data = json.loads(run("rule", "GOV100", "--format", "json", cwd=tmp_path, env=governance).stdout)
+    assert data[0]["plugin"] == GOVERNANCE
+    rows = {line.split()[0]: line for line in run("rules", cwd=tmp_path, env=governance).stdout.splitlines()}
+    assert rows["GOV100"].endswith(f"  {GOVERNANCE}")
+    assert rows["GOV001"].endswith("  pack governance")
+    family = run("rule", "gov", cwd=tmp_path, env=governance).stdout.splitlines()
+    assert [line.split()[0] for line in family[1:]] == ["GOV001", "GOV002", "GOV003", "GOV100"]
+
+
+# =============================================================================================
+# start-up cost
+# =============================================================================================
+
+
+@pytest.mark.parametrize("args", [['--help'], ['rules', '--help'], ['rule', '--help']])
+def test_help_imports_neither_pydantic_nor_pluggy(args: list[str]) -> None:
+    code = (
+        f"import sys\nfrom policylint.cli import main\nsys.argv = ['policylint', *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('pydantic', 'pluggy', 'tomli', 'importlib.metadata') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "[]"
