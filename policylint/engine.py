@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from policylint.checks import Check
 from policylint.checks import messages as check_messages
-from policylint.errors import ConfigError, PackError, PluginError, located
+from policylint.errors import ConfigError, PackError, PluginError, PolicylintError, located
 from policylint.expr import CompiledCondition, Compiler, ExpressionError, Function, Namespace
 from policylint.facts import FACTS, defaults, namespace
 from policylint.findings import ALWAYS_ON, Decision, Finding, ManifestResult, RuleInfo
@@ -146,7 +146,7 @@ class RuleSet:
             try:
                 return check_messages(run(MappingProxyType(ns), params))  # type: ignore[arg-type]
             except Exception as exc:  # a plugin's bug must stop the run, naming the plugin
-                raise PluginError(f"{owner}: check {check.id} failed: {type(exc).__name__}: {exc}") from None
+                raise PluginError(f"{owner}: check {check.id} failed: {type(exc).__name__}: {exc}") from exc
 
         return CompiledRule(check, evaluate, tuple(check.points_at.split(".")), check.severity, owner)  # type: ignore[arg-type]
 
@@ -213,6 +213,24 @@ class RuleSet:
                 r.framework, *origin,
             )
         return rules
+
+
+def evaluation_error(path: str, compiled: CompiledRule, exc: Exception) -> PolicylintError:
+    """What failed, for the one-line message: the manifest, then the rule and where it comes from.
+
+    A plugin's check or condition function has already named its plugin (a ``PluginError``);
+    a policy's condition that raises is the pack's problem (its file is named), and so is
+    anything else a rule raises. The original exception stays the cause, for ``POLICYLINT_DEBUG``.
+    """
+    rule = compiled.rule
+    if isinstance(rule, Policy):
+        where = f"rule {rule.id} ({rule.file})"
+        if isinstance(exc, PolicylintError):
+            return type(exc)(f"{path}: {where}: {exc}")
+        return PackError(f"{path}: {where} failed: {type(exc).__name__}: {exc}")
+    if isinstance(exc, PolicylintError):
+        return type(exc)(f"{path}: {exc}")
+    return PluginError(f"{path}: {compiled.owner}: check {rule.id} failed: {type(exc).__name__}: {exc}")
 
 
 class Engine:
@@ -284,7 +302,12 @@ class Engine:
         fired: list[Finding] = []
         deciding: CompiledRule | None = None
         for compiled in self._applicable[fine_tuning]:
-            messages = compiled.evaluate(ns)
+            try:
+                messages = compiled.evaluate(ns)
+            except MemoryError:
+                raise  # not the rule's fault; the runner names the manifest
+            except Exception as exc:  # a rule that cannot run stops the run (exit 2), naming it
+                raise evaluation_error(source.path, compiled, exc) from exc
             if not messages:
                 continue
             rule = compiled.rule

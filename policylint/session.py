@@ -81,15 +81,19 @@ def _checks(answer: Any) -> list[Check]:
 
 
 def _guard_reporter(reporter: Reporter, owner: str, name: str) -> Reporter:
-    """A reporter whose failure names its plugin (exit 2), whatever it raises."""
+    """A reporter whose failure names its plugin (exit 2), whatever it raises.
+
+    Every result exists before a reporter runs and it writes into a buffer (see the ``check``
+    command), so what fails here is the reporter itself, never a rule or standard output.
+    """
 
     def report(results: Any, context: Any, out: Any) -> Any:
         try:
             return reporter(results, context, out)
-        except PolicylintError:
-            raise  # a check or function inside the run already named its plugin
+        except (PolicylintError, MemoryError):
+            raise  # the reporter's own error names itself; memory is no plugin's fault
         except Exception as exc:
-            raise PluginError(f"{owner}: report format {name!r} failed: {type(exc).__name__}: {exc}") from None
+            raise PluginError(f"{owner}: report format {name!r} failed: {type(exc).__name__}: {exc}") from exc
 
     return report
 

@@ -622,14 +622,15 @@ CASES: dict[str, Case] = {
     # Plugin code that fails while manifests are checked or reported
     "check-raises-at-check-time": Case(
         (Fake(check_source(run="lambda ns, params: ns['ext.acme.team']")),),
-        f"{NAMED}: check ACME100 failed: KeyError: 'ext.acme.team'"),
+        f"mlproject.toml: {NAMED}: check ACME100 failed: KeyError: 'ext.acme.team'"),
     "check-returns-a-number": Case(
         (Fake(check_source(run="lambda ns, params: 42")),),
-        f"{NAMED}: check ACME100 failed: TypeError: expected None, a message or a list of messages, got int"),
+        f"mlproject.toml: {NAMED}: check ACME100 failed: TypeError: expected None, a message or a list of messages, got int"),
     "function-raises-at-check-time": Case(
         (Fake(OWN_PACK + "@hookimpl\ndef policylint_condition_functions():\n    return {'per_unit': lambda x: 1 / 0}\n",
               files=pack_files(ACME001=CALLS_PER_UNIT)),),
-        f"{NAMED}: condition function per_unit() failed: ZeroDivisionError: division by zero"),
+        f"mlproject.toml: rule ACME001 ({{site}}/acme_pack/ACME001.toml): {NAMED}: condition function per_unit() failed: "
+        "ZeroDivisionError: division by zero"),
     "format-raises-at-report-time": Case(
         (Fake(hook("policylint_report_formats", 'return {"acme": render}')
               + "def render(results, context, out):\n    list(results)\n    raise RuntimeError('disk full')\n"),),
