@@ -1,5 +1,5 @@
-"""The describing commands, through the real command line: ``rules``/``rule``
-(policylint/commands/).
+"""The describing commands, through the real command line: ``rules``/``rule``, ``schema``
+and ``test`` (policylint/commands/).
 
 A plugin is the example governance plugin, made importable without building it: its source
 folder on ``PYTHONPATH`` and a ``*.dist-info`` with its entry point, as an installed wheel
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
+from policylint.schema_export import manifest_json_schema_text
 
 PLUGIN = REPO / "plugins" / "policylint-governance"
 POLICIES = REPO / "policies"
@@ -139,11 +142,131 @@ def test_rule_and_rules_show_the_plugin_of_a_python_check(governance: dict[str, 
 
 
 # =============================================================================================
+# schema
+# =============================================================================================
+
+
+def test_schema_is_the_generated_json_schema(tmp_path: Path) -> None:
+    proc = run("schema", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == manifest_json_schema_text()
+    schema = json.loads(proc.stdout)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert "governance" not in schema["properties"]["ext"]["properties"]
+
+
+def test_schema_output_file(tmp_path: Path) -> None:
+    proc = run("schema", "--output", "mlproject.schema.json", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    assert (tmp_path / "mlproject.schema.json").read_bytes() == manifest_json_schema_text().encode("utf-8")
+
+
+def test_schema_output_that_cannot_be_written_exits_2(tmp_path: Path) -> None:
+    proc = run("schema", "--output", str(tmp_path / "missing" / "schema.json"), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("policylint: error: --output: cannot write ")
+
+
+def test_schema_includes_the_tables_of_loaded_plugins(governance: dict[str, str], tmp_path: Path) -> None:
+    sys.path.insert(0, str(PLUGIN))
+    try:
+        from policylint_governance.table import GovernanceTable
+    finally:
+        sys.path.remove(str(PLUGIN))
+    proc = run("schema", cwd=tmp_path, env=governance)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == manifest_json_schema_text({"governance": GovernanceTable})
+    table = json.loads(proc.stdout)["properties"]["ext"]["properties"]["governance"]
+    assert "budget_owner" in table["properties"]
+    without = run("schema", "--disable-plugin", "governance", cwd=tmp_path, env=governance)
+    assert without.stdout == manifest_json_schema_text()
+
+
+# =============================================================================================
+# test
+# =============================================================================================
+
+
+def test_the_built_in_pack_passes_with_full_coverage(tmp_path: Path) -> None:
+    proc = run("test", str(POLICIES), "--fail-under", "100", "-q", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    lines = proc.stdout.splitlines()
+    assert re.fullmatch(r"pack 'builtin' \(.*policies\): [0-9]+ cases, coverage 62/62 \(100\.0%\)", lines[0])
+    assert re.fullmatch(r"([0-9]+) cases: \1 passed, 0 failed; coverage 100\.0% \(62 of 62: each policy firing and silent\)",
+                        lines[-1])
+
+
+def test_without_pack_dirs_every_offered_pack_and_policy_paths_pack_is_tested(governance: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "pack.toml").write_text('[pack]\nname = "mine"\nversion = "1"\ndescription = "Ours."\n', "utf-8")
+    (tmp_path / "policylint.toml").write_text('policy-paths = ["mine"]\n', "utf-8")
+    proc = run("test", "--format", "json", cwd=tmp_path, env=governance)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    assert sorted(p["name"] for p in data["packs"]) == ["builtin", "governance", "mine"]
+    assert data["summary"]["failed"] == 0 and data["summary"]["coverage_percent"] == 100.0
+
+
+@pytest.fixture
+def pack_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "policies"
+    shutil.copytree(POLICIES, copy)
+    return copy
+
+
+def test_a_broken_case_is_reported_and_exits_1(pack_copy: Path, tmp_path: Path) -> None:
+    cases = pack_copy / "tests" / "advisory.toml"
+    text = cases.read_text("utf-8")
+    cases.write_text(text.replace('manifest = { downstream = { retry_logic = false } }\nfires = ["FMT004"]',
+                                  'manifest = { downstream = { retry_logic = false } }\nfires = []', 1), "utf-8")
+    proc = run("test", "policies", "-q", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert re.fullmatch(r"policies/tests/advisory\.toml:[0-9]+:1: FAIL FMT004 fires for machine-parsed output without retry logic",
+                        lines[0].replace(os.sep, "/"))
+    assert lines[1] == "    fires: expected [], got [FMT004]"
+    assert lines[2].startswith("      unexpected FMT004: outputs are parsed by programs")
+    assert re.search(r" [0-9]+ passed, 1 failed; coverage ", lines[-1])
+
+
+def test_an_uncovered_policy_is_reported_and_fails_under(pack_copy: Path, tmp_path: Path) -> None:
+    policy = (pack_copy / "FTF001.toml").read_text("utf-8")
+    policy = policy.replace('id = "FTF001"', 'id = "FTF002"').replace('name = "frontier-general-tuning"', 'name = "frontier-tuning-2"')
+    policy = policy.replace("proposal.model_tier == 'frontier'", "proposal.model_tier == 'frontier' and project.name == 'never'")
+    (pack_copy / "FTF002.toml").write_text(policy, "utf-8")
+    proc = run("test", "policies", "-q", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # a gap alone does not fail the run
+    assert "    FTF002: no case makes it fire\n" in proc.stdout
+    assert "coverage 63/64 (98.4%)" in proc.stdout
+    proc = run("test", "policies", "-q", "--fail-under", "100", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "    FTF002: no case makes it fire\n" in proc.stdout
+    assert proc.stderr == "policylint: coverage 98.4% is under --fail-under 100%\n"
+    assert run("test", "policies", "-q", "--fail-under", "98", cwd=tmp_path).returncode == 0
+
+
+def test_a_case_file_error_exits_2_with_its_location(pack_copy: Path, tmp_path: Path) -> None:
+    cases = pack_copy / "tests" / "advisory.toml"
+    cases.write_text(cases.read_text("utf-8").replace('recommendation = "prompting"', 'recomendation = "prompting"', 1), "utf-8")
+    proc = run("test", "policies", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert re.fullmatch(r"policylint: error: policies/tests/advisory\.toml:[0-9]+:1: case\[1\]\.recomendation: "
+                        r"unknown key \(did you mean 'recommendation'\?\)\n", proc.stderr.replace(os.sep, "/"))
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_missing_pack_folder_exits_2(tmp_path: Path) -> None:
+    proc = run("test", "nowhere", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr.startswith("policylint: error: ") and "nowhere" in proc.stderr
+
+
+# =============================================================================================
 # start-up cost
 # =============================================================================================
 
 
-@pytest.mark.parametrize("args", [['--help'], ['rules', '--help'], ['rule', '--help']])
+@pytest.mark.parametrize("args", [['--help'], ['rules', '--help'], ['rule', '--help'], ['schema', '--help'], ['test', '--help']])
 def test_help_imports_neither_pydantic_nor_pluggy(args: list[str]) -> None:
     code = (
         f"import sys\nfrom policylint.cli import main\nsys.argv = ['policylint', *{args!r}]\n"
