@@ -69,7 +69,8 @@ FACT_KEYS: dict[str, tuple[str, ...]] = {
     "proposes_fine_tuning": (),
 }
 #: Keys a suggestion never changes: what the manifest is, not evidence about it.
-_FIXED = ("schema_version", "project.", "proposal.approach", "proposal.model", "waivers")
+_FIXED = frozenset({"schema_version", "proposal.approach", "proposal.model"})
+_FIXED_TABLES = ("project.", "waivers")
 
 #: The stages of the decision order, by the hundreds of a rule's ``order``.
 STAGES = ("retrieval", "prompting", "case", "data", "advisory")
@@ -207,7 +208,8 @@ def editable_keys(condition: CompiledCondition, data: Mapping[str, Any]) -> list
     keys: list[str] = []
     for path in sorted(condition.fields):
         for key in FACT_KEYS.get(path, (path,)):
-            if key in FIELDS and FIELDS[key].kind != "table" and not key.startswith(_FIXED) and key not in keys:
+            if (key in FIELDS and FIELDS[key].kind != "table" and key not in _FIXED
+                    and not key.startswith(_FIXED_TABLES) and key not in keys):
                 keys.append(key)
     if "volume.requests_per_month" in keys and "volume.requests_per_day" in keys:
         # Both declared is a format error: edit the one the manifest uses (per day when neither).
@@ -229,12 +231,20 @@ def counterfactual(engine: Engine, compiled: CompiledRule, data: dict[str, Any])
             return False  # a change that makes the manifest invalid is no way to pass
         return not compiled.evaluate(namespace(changed, defaults))
 
+    before = _errors(engine, namespace(data, defaults))
+
+    def side_effects(edits: Mapping[str, Any]) -> float:
+        """A change that makes another error fire (DAT002 passed by falling into DAT001) costs more."""
+        return 10.0 * len(_errors(engine, namespace(_apply(data, edits), defaults)) - before)
+
     thresholds = _thresholds(engine, compiled)
     keys = editable_keys(condition, data)
     best: _Candidate | None = None
     for candidate in _candidates(keys, data, thresholds, passes, condition):
         if (best is None or candidate.cost < best.cost) and passes(candidate.edits):
-            best = candidate
+            candidate = candidate._replace(cost=candidate.cost + side_effects(candidate.edits))
+            if best is None or candidate.cost < best.cost:
+                best = candidate
     if best is None:  # two keys at once (FMT002: machine_parsed and failure_impact)
         singles = [c for key in keys for c in _discrete(key, _get(data, key))]
         for i, first in enumerate(singles):
@@ -246,7 +256,26 @@ def counterfactual(engine: Engine, compiled: CompiledRule, data: dict[str, Any])
                     best = pair
     if best is None:
         return None
+    if all(_get(data, key) is ABSENT and _any_value_passes(key, passes) for key in best.edits):
+        best = best._replace(placeholder=True)  # the rule wants the keys declared, whatever their values
     return _fix(best, data)
+
+
+def _any_value_passes(key: str, passes: Callable[[Mapping[str, Any]], bool]) -> bool:
+    field = FIELDS[key]
+    if field.kind == "enum":
+        return all(passes({key: value}) for value in field.values)
+    if field.kind in ("fraction", "count", "number", "integer"):
+        low, high = _bounds(field)
+        return all(passes({key: _number(field, value)}) for value in (low, min(high, 10**6)))
+    return False
+
+
+def _errors(engine: Engine, ns: Mapping[str, Any]) -> set[str]:
+    """The error rules that fire on a namespace (of the rules that apply to its proposal)."""
+    group = "other" if ns["proposes_fine_tuning"] else "fine-tuning"
+    return {c.rule.id for c in engine.policies
+            if c.severity == "error" and c.rule.applies_to != group and c.evaluate(ns)}
 
 
 def _thresholds(engine: Engine, compiled: CompiledRule) -> list[float]:
@@ -321,8 +350,10 @@ def _numeric(key: str, field: FieldType, current: Any, thresholds: list[float],
     for value in values:
         if low <= value <= high and (current is ABSENT or value != current):
             number = _number(field, value)
-            distance = abs(number - origin) / max(abs(origin), abs(number), 1e-9)
-            yield _Candidate((2.0 if current is ABSENT else 1.0) + distance, {key: number})
+            if current is ABSENT:  # declaring: the smallest value the rule accepts
+                yield _Candidate(2.0 + abs(number) / (abs(number) + MAX_QUANTITY), {key: number})
+            else:
+                yield _Candidate(1.0 + abs(number - origin) / max(abs(origin), abs(number), 1e-9), {key: number})
 
 
 def _grid_search(key: str, field: FieldType, origin: float, step: float, low: float, high: float,
@@ -381,8 +412,12 @@ def _fix(candidate: _Candidate, data: Mapping[str, Any]) -> Fix:
 def _phrase(key: str, value: Any, current: Any, placeholder: bool) -> str:
     field = FIELDS[key]
     now = f" (now {render(current)})"
-    if key.startswith("evaluation.prompting.") and current is ABSENT and placeholder:
+    if key.startswith("evaluation.prompting.") and current is ABSENT and placeholder and field.kind == "fraction":
         return f"score {key.rsplit('.', 1)[1]}"
+    if current is ABSENT and placeholder:
+        if field.kind == "enum":
+            return f"declare {key} (one of {', '.join(field.values)})"
+        return f"declare {key} (measure it)"
     if field.kind == "list":
         before = list(current) if current is not ABSENT else []
         removed = [i for i in before if i not in value]
@@ -397,8 +432,6 @@ def _phrase(key: str, value: Any, current: Any, placeholder: bool) -> str:
     if field.kind in ("bool", "enum"):
         shown = render(value) if field.kind == "bool" else f'"{value}"'
         return f"set {key} = {shown}" + (now if current is not ABSENT else "")
-    if current is ABSENT and value == 0:  # the rule wants it declared, whatever its value
-        return f"declare {key} (measure it)"
     rising = current is ABSENT or value > current
     step = _step(field, value)
     if step == 1 and isinstance(value, int) and (current is ABSENT or abs(value - current) > 1):

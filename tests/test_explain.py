@@ -254,3 +254,37 @@ def test_rule_command_params_come_from_the_compiler() -> None:
     # a parameter only a message interpolates is listed too
     result = CliRunner().invoke(cli, ["rule", "FMT001", "--format", "json"])
     assert json.loads(result.output)[0]["params"] == {"format_volume_per_day": 100000}
+
+
+# -- every case of the built-in pack's own tests -------------------------------------------------
+
+
+def test_every_fix_in_the_pack_cases_passes_its_rule(builtin_pack: Any) -> None:
+    """The pack's cases sit on both sides of every boundary: each suggested change, applied to
+    the case's manifest, keeps it valid and silences the rule."""
+    from policylint.engine import EngineOptions
+    from policylint.manifest import load_manifest
+    from policylint.packtest import load_cases, to_toml as case_toml
+    from policylint.trail import walk
+
+    checked, texts = 0, {}
+    for case in load_cases(builtin_pack):
+        engine = Engine([builtin_pack], options=EngineOptions(
+            today=case.today or datetime.date(2026, 12, 1), params=dict(case.params)))
+        loaded = load_manifest(case.name, case_toml(case.manifest).encode())
+        trail = walk(engine, loaded, engine.decide(loaded))
+        for step in trail.steps:
+            if not (step.fired and not step.waived and step.severity == "error") or step.fix is None:
+                continue
+            checked += 1
+            texts.setdefault(step.rule, set()).add(step.fix.text)
+            again = engine.check("x.toml", case_toml(apply_fix(loaded.data, step.fix.edits)).encode())
+            assert step.rule not in [f.rule for f in again.findings], (case.name, step.fix)
+            assert not [f for f in again.findings if f.rule.startswith("MAN")], (case.name, step.fix)
+    assert checked >= 40
+    assert 'set proposal.model_tier = "small" (now frontier)' in texts["DST006"]
+    assert "set downstream.machine_parsed = true (now false)" in texts["FMT002"]
+    assert "declare volume.requests_per_day above 33,333 (now not declared)" in texts["DST001"]
+    assert "declare evaluation.failures.malformed_rate (measure it)" in texts["FMT005"]
+    # DAT002 is passed by raising the reviewed examples, not by falling below DAT001's line
+    assert not any("at most" in text for text in texts["DAT002"])
