@@ -491,11 +491,9 @@ def host_engine_factory(host: PluginHost) -> EngineFactory:
     would change the outcome of another pack's cases. The pack under test is always read from
     the folder given, in place of any pack of the same name a plugin offers.
     """
-    import pluggy
-
-    from policylint import hookspecs
-    from policylint.plugins import BUILTIN_PLUGINS, PluginHost, as_paths
+    from policylint.plugins import BUILTIN_PLUGINS, as_paths
     from policylint.session import Session
+    from policylint.testing import plugin_host, session_engine
 
     offered: dict[str, list[tuple[Path, str]]] = {}
     for info, paths in host.collect("policylint_policy_packs", as_paths):
@@ -506,22 +504,15 @@ def host_engine_factory(host: PluginHost) -> EngineFactory:
     def factory(pack: Pack, options: EngineOptions) -> Engine:
         owners = [name for name, packs in sorted(offered.items())
                   if any(path == pack.path.resolve() or pack_name == pack.name for path, pack_name in packs)]
-        manager = pluggy.PluginManager("policylint")
-        manager.add_hookspecs(hookspecs)
-        sub = PluginHost(manager)
+        plugins = []
         for name in dict.fromkeys([*builtins, *owners[:1]]):
             plugin = host.manager.get_plugin(name)
             others = [path for path, pack_name in offered.get(name, []) if pack_name != pack.name and path != pack.path.resolve()]
             if len(others) != len(offered.get(name, [])):
                 plugin = _offering_only(plugin, others)
-            manager.register(plugin, name=name)
-            sub.info[name] = host.info[name]
-        session = Session(sub, today=options.today)
-        return Engine(
-            session.packs_with((pack.path,)), options=options, ext_models=session.ext_models,
-            functions=session.functions, param_defaults=session.param_defaults,
-            param_default_owners=session.param_default_owners, checks=session.checks,
-        )
+            plugins.append((plugin, host.info[name]))
+        session = Session(plugin_host(plugins, builtins=()), today=options.today)
+        return session_engine(session, options, (pack.path,))
 
     return factory
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from policylint.checks import Check
+from policylint.api import Check
 
 #: The pack parameter that holds each tier's price per 1,000 requests.
 PRICE_PARAMS = {

@@ -2,7 +2,8 @@
 
 Each hook is called once per run, when policylint builds its engine; its answer is checked,
 and a mistake here stops the run with exit 2, naming this plugin. See
-``policylint/hookspecs.py`` for the contract of every hook.
+``policylint/hookspecs.py`` for the contract of every hook; everything this plugin
+imports from policylint comes from :mod:`policylint.api`, the plugins' one stable module.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from policylint import hookimpl
-from policylint.checks import Check
-from policylint.reports import Reporter
+from policylint.api import Check, Reporter, hookimpl
 from policylint_governance.cost import SERVING_COST
 from policylint_governance.functions import is_review_id
 from policylint_governance.report import render_csv

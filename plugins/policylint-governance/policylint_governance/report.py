@@ -10,8 +10,7 @@ import csv
 from collections.abc import Iterable
 from typing import TextIO
 
-from policylint.findings import ManifestResult, Summary
-from policylint.reports import ReportContext, Tally
+from policylint.api import ManifestResult, ReportContext, Summary, Tally
 
 COLUMNS = ("path", "proposal", "recommendation", "verdict", "rule", "severity", "line", "column", "waived", "message")
 

@@ -2,7 +2,7 @@
 
 The model follows the core tables' rules (``spec/manifest.md``): unknown keys are errors,
 types are exact, and an absent optional key means "not known". The annotated types from
-:mod:`policylint.schema` give the same error messages as the core tables (a blank string, a
+:mod:`policylint.api` give the same error messages as the core tables (a blank string, a
 negative or infinite number).
 """
 
@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from policylint.schema import Text, Volume
+from policylint.api import Text, Volume
 
 RiskTier = Literal["low", "medium", "high"]
 

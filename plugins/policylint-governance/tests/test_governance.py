@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import io
 from importlib.metadata import distribution
-from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -22,16 +21,8 @@ from policylint_governance.report import render_csv
 from policylint_governance.table import GovernanceTable
 from pydantic import ValidationError
 
-from policylint.builtin import builtin_pack_path
-from policylint.engine import Engine, EngineOptions
-from policylint.expr import Function
-from policylint.facts import namespace
-from policylint.findings import Decision, Finding, ManifestResult
-from policylint.packs import load_pack
-from policylint.plugins import PluginInfo, create_host
-from policylint.reports import ReportContext
-from policylint.config import Origin, Setting, Settings
-from policylint.session import Session
+from policylint.api import Decision, Finding, ManifestResult, ReportContext
+from policylint.testing import check_text, engine_for, namespace_for
 
 TODAY = datetime.date(2026, 12, 1)
 
@@ -79,25 +70,22 @@ examples = 4_200
 """
 
 
-def manifest(governance: str | None, tier: str = "small") -> bytes:
+def manifest(governance: str | None, tier: str = "small") -> str:
     text = BASE.format(tier=tier)
     if governance is not None:
         text += "\n[ext.governance]\n" + governance
-    return text.encode()
+    return text
 
 
 @pytest.fixture(scope="module")
-def engine() -> Engine:
-    """The engine as policylint builds it, with this plugin registered by hand.
+def engine() -> Any:
+    """The engine as ``policylint check`` builds it, with this plugin and nothing else installed.
 
-    Registering the module directly (not through the entry point) runs every answer through
-    policylint's own checks, whether or not the distribution is installed.
+    :func:`policylint.testing.engine_for` registers the module directly (not through the entry
+    point) on a fresh plugin manager, so every answer goes through policylint's own checks,
+    whether or not the distribution is installed, and no other installed plugin interferes.
     """
-    host = create_host(entry_points=False)
-    host.manager.register(plugin, name="governance")
-    host.info["governance"] = PluginInfo("governance", "policylint-governance", "test")
-    session = Session(host, today=TODAY)
-    return session.engine(session.base)
+    return engine_for(plugin, name="governance", distribution="policylint-governance", today=TODAY)
 
 
 def rules(result: ManifestResult) -> list[str]:
@@ -173,14 +161,12 @@ PRICES = {"frontier_cost_per_1k_requests_usd": 10.0, "small_cost_per_1k_requests
 
 def ns(volume: str = "requests_per_day = 240_000", tier: str | None = "small", governance: str = "") -> Any:
     """The read-only namespace a check receives, built the way the engine builds it."""
-    import tomli
-
     proposal = 'approach = "fine-tune"\nreasons = ["format-consistency"]\n' + (f'model_tier = "{tier}"\n' if tier else "")
     text = (
         f'schema_version = 1\n[project]\nname = "x"\n[task]\nkind = "extraction"\n[proposal]\n{proposal}'
         f"[volume]\n{volume}\n[ext.governance]\nrisk_tier = \"low\"\n{governance}"
     )
-    return MappingProxyType(namespace(tomli.loads(text)))
+    return namespace_for(text)
 
 
 def test_check_declaration_is_sound() -> None:
@@ -245,37 +231,19 @@ def test_check_reads_the_price_parameters() -> None:
 # -- the pack -------------------------------------------------------------------------------
 
 
-def test_pack_loads() -> None:
-    pack = load_pack(plugin.PACK)
-    assert pack.name == "governance"
-    assert [p.id for p in pack.policies] == ["GOV001", "GOV002", "GOV003"]
-    assert {name: p.default for name, p in pack.params.items()} == PRICES
-    gov003 = next(p for p in pack.policies if p.id == "GOV003")
-    assert (gov003.waivable, gov003.recommends, gov003.order) == (False, "prompting", 150)
-
-
-def test_pack_compiles_with_the_builtin_pack() -> None:
+def test_pack_compiles_with_the_builtin_pack(engine: Any) -> None:
     """Every condition, field path, function call and parameter is checked when it compiles."""
-    engine = Engine(
-        [load_pack(builtin_pack_path()), load_pack(plugin.PACK)],
-        ext_models=plugin.policylint_manifest_tables(),
-        functions={"is_review_id": Function("is_review_id", is_review_id, 1)},
-        param_defaults=plugin.policylint_param_defaults(),
-        checks=[(check, "plugin 'governance'") for check in plugin.policylint_checks()],
-    )
     assert {"GOV001", "GOV002", "GOV003", "GOV100"} <= set(engine.rules)
+    assert {name: engine.params[name][0] for name in PRICES} == PRICES
+    gov003 = engine.rules["GOV003"]
+    assert (gov003.waivable, gov003.name) == (False, "high-risk-frontier-fine-tuning")
     assert engine.params["quality_bar"][0] == 0.88
 
 
 def test_param_default_yields_to_the_organisation_configuration() -> None:
-    host = create_host(entry_points=False)
-    host.manager.register(plugin, name="governance")
-    host.info["governance"] = PluginInfo("governance", "policylint-governance", "test")
-    org = Settings(params=(("quality_bar", Setting(0.8, Origin("org", "org config org.toml:1", "org.toml:1:1: params.quality_bar"))),))
-    session = Session(host, org)
-    assert session.engine(session.base).params["quality_bar"][0] == 0.8
-    assert Session(host).base.params["quality_bar"] == Setting(0.88, Origin("plugin", "plugin 'governance' (policylint-governance test)",
-                                                                             "plugin 'governance' (policylint-governance test): parameter default"))
+    assert engine_for(plugin, params={"quality_bar": 0.8}).params["quality_bar"][0] == 0.8
+    assert engine_for(plugin).params["quality_bar"][0] == 0.88
+    assert engine_for(None).params["quality_bar"][0] == 0.85  # the built-in default, without this plugin
 
 
 # -- the policies, through the engine ------------------------------------------------------------
@@ -283,25 +251,25 @@ def test_param_default_yields_to_the_organisation_configuration() -> None:
 COMPLETE = 'risk_tier = "medium"\nbudget_owner = "payments-ml"\n'
 
 
-def test_a_complete_declaration_passes(engine: Engine) -> None:
-    result = engine.check("m.toml", manifest(COMPLETE))
+def test_a_complete_declaration_passes(engine: Any) -> None:
+    result = check_text(engine, manifest(COMPLETE))
     assert rules(result) == []
     assert result.decision == Decision("fine-tune", "fine-tune", "pass")
 
 
-def test_gov001_fine_tuning_needs_a_budget_owner(engine: Engine) -> None:
-    result = engine.check("m.toml", manifest('risk_tier = "low"\n'))
+def test_gov001_fine_tuning_needs_a_budget_owner(engine: Any) -> None:
+    result = check_text(engine, manifest('risk_tier = "low"\n'))
     assert rules(result) == ["GOV001"]
     assert result.decision == Decision("fine-tune", "fine-tune", "fail")  # a gate, not a redirection
 
 
-def test_gov001_fires_when_the_table_is_absent(engine: Engine) -> None:
-    assert rules(engine.check("m.toml", manifest(None))) == ["GOV001"]
+def test_gov001_fires_when_the_table_is_absent(engine: Any) -> None:
+    assert rules(check_text(engine, manifest(None))) == ["GOV001"]
 
 
-def test_gov001_leaves_other_proposals_alone(engine: Engine) -> None:
-    text = manifest('risk_tier = "low"\n').replace(b'approach = "fine-tune"', b'approach = "prompting"')
-    assert rules(engine.check("m.toml", text)) == []
+def test_gov001_leaves_other_proposals_alone(engine: Any) -> None:
+    text = manifest('risk_tier = "low"\n').replace('approach = "fine-tune"', 'approach = "prompting"')
+    assert rules(check_text(engine, text)) == []
 
 
 @pytest.mark.parametrize(
@@ -314,14 +282,14 @@ def test_gov001_leaves_other_proposals_alone(engine: Engine) -> None:
         ("", False),
     ],
 )
-def test_gov002_personal_data_needs_a_privacy_review(engine: Engine, declaration: str, fires: bool) -> None:
-    result = engine.check("m.toml", manifest(COMPLETE + declaration))
+def test_gov002_personal_data_needs_a_privacy_review(engine: Any, declaration: str, fires: bool) -> None:
+    result = check_text(engine, manifest(COMPLETE + declaration))
     assert rules(result) == (["GOV002"] if fires else [])
 
 
-def test_gov002_applies_to_every_proposal(engine: Engine) -> None:
-    text = manifest(COMPLETE + "personal_data = true\n").replace(b'approach = "fine-tune"', b'approach = "rag"')
-    result = engine.check("m.toml", text)
+def test_gov002_applies_to_every_proposal(engine: Any) -> None:
+    text = manifest(COMPLETE + "personal_data = true\n").replace('approach = "fine-tune"', 'approach = "rag"')
+    result = check_text(engine, text)
     assert rules(result) == ["GOV002"]
     assert result.decision == Decision("rag", "rag", "fail")
 
@@ -330,33 +298,33 @@ def test_gov002_applies_to_every_proposal(engine: Engine) -> None:
     ("risk", "tier", "fires"),
     [("high", "frontier", True), ("high", "small", False), ("medium", "frontier", False), ("low", "frontier", False)],
 )
-def test_gov003_high_risk_may_not_tune_a_frontier_model(engine: Engine, risk: str, tier: str, fires: bool) -> None:
-    result = engine.check("m.toml", manifest(f'risk_tier = "{risk}"\nbudget_owner = "payments-ml"\n', tier=tier))
+def test_gov003_high_risk_may_not_tune_a_frontier_model(engine: Any, risk: str, tier: str, fires: bool) -> None:
+    result = check_text(engine, manifest(f'risk_tier = "{risk}"\nbudget_owner = "payments-ml"\n', tier=tier))
     assert rules(result) == (["GOV003"] if fires else [])
     assert result.decision.recommendation == ("prompting" if fires else "fine-tune")
 
 
-def test_gov003_decides_before_the_builtin_case_rules(engine: Engine) -> None:
+def test_gov003_decides_before_the_builtin_case_rules(engine: Any) -> None:
     low_volume = manifest('risk_tier = "high"\nbudget_owner = "x"\n', tier="frontier").replace(
-        b"requests_per_day = 240_000", b"requests_per_day = 1_000")
-    result = engine.check("m.toml", low_volume)
+        "requests_per_day = 240_000", "requests_per_day = 1_000")
+    result = check_text(engine, low_volume)
     assert set(rules(result)) == {"GOV003", "FMT001"}  # FMT001 recommends error-handling at order 310
     assert result.decision == Decision("fine-tune", "prompting", "fail", "GOV003")
 
 
-def test_gov003_cannot_be_waived(engine: Engine) -> None:
+def test_gov003_cannot_be_waived(engine: Any) -> None:
     waiver = '\n[[waivers]]\nrule = "GOV003"\nreason = "r"\nowner = "o"\nexpires = 2027-01-31\n'
     text = BASE.format(tier="frontier") + waiver + '\n[ext.governance]\nrisk_tier = "high"\nbudget_owner = "x"\n'
-    result = engine.check("m.toml", text.encode())
+    result = check_text(engine, text)
     assert "WVR003" in rules(result)
     assert not any(f.waived for f in result.findings)
 
 
-def test_gov100_runs_in_the_engine(engine: Engine) -> None:
-    over = engine.check("m.toml", manifest(COMPLETE + "monthly_budget_usd = 1_000\n"))
+def test_gov100_runs_in_the_engine(engine: Any) -> None:
+    over = check_text(engine, manifest(COMPLETE + "monthly_budget_usd = 1_000\n"))
     assert [(f.rule, f.severity) for f in over.findings] == [("GOV100", "warning")]
     assert over.decision.verdict == "pass"  # a warning
-    under = engine.check("m.toml", manifest(COMPLETE + "monthly_budget_usd = 10_000\n"))
+    under = check_text(engine, manifest(COMPLETE + "monthly_budget_usd = 10_000\n"))
     assert rules(under) == []
 
 
