@@ -226,11 +226,15 @@ def plugins(output_format: str, config_path: str | None, org_config: str | None,
     from pathlib import Path
 
     session = _session(config_path, org_config, disabled_plugins)  # a broken plugin exits 2 here too
-    session.in_force(Path.cwd())  # and so does a broken configuration: the same as `check` would read
+    state = session.in_force(Path.cwd())  # and so does a broken configuration: the same as `check` would read
     listing = describe(session.host)
     disabled = sorted({*disabled_plugins, *(s.value for s in session.base.disabled_plugins)})
+    configured = [  # the packs of the configuration's policy-paths, which no plugin offers
+        {"name": pack.name, "path": str(pack.path), "rules": sorted(p.id for p in pack.policies), "origin": setting.origin.label}
+        for setting in state.policy_paths for pack in session.packs_with((setting.value,))[len(session.packs):]
+    ]
     if output_format == "json":
-        click.echo(json.dumps({"plugins": listing, "disabled": disabled}, indent=2))
+        click.echo(json.dumps({"plugins": listing, "policy_paths": configured, "disabled": disabled}, indent=2))
         return
     for plugin in listing:
         click.echo(f"{plugin['name']} ({plugin['distribution']} {plugin['version']})")
@@ -245,6 +249,10 @@ def plugins(output_format: str, config_path: str | None, org_config: str | None,
             click.echo("  params: " + ", ".join(f"{k} = {v}" for k, v in plugin["params"].items()))
         if plugin.get("settings"):
             click.echo("  settings: " + ", ".join(f"{k} = {v}" for k, v in plugin["settings"].items()))
+    if configured:
+        click.echo("policy-paths (configuration)")
+    for pack in configured:
+        click.echo(f"  pack {pack['name']} ({pack['path']}): {', '.join(pack['rules']) or 'no rules'} [{pack['origin']}]")
     if disabled:
         click.echo(f"disabled: {', '.join(disabled)}")
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import datetime
 import sys
 from collections.abc import Mapping, Sequence
@@ -154,4 +155,29 @@ def test_importing_the_api_does_not_import_the_cli() -> None:
     code = "import sys, policylint.api, policylint.testing; print('click' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_plugins_command_lists_the_policy_paths_packs(tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    pack = tmp_path / "packs" / "acme"
+    pack.mkdir(parents=True)
+    (pack / "pack.toml").write_text('[pack]\nname = "acme"\nversion = "1"\ndescription = "d"\n')
+    (pack / "ACME001.toml").write_text(
+        'id = "ACME001"\nname = "no-rag"\ntitle = "t"\nseverity = "error"\napplies_to = "any"\n'
+        'points_at = "proposal.approach"\nwhen = "proposal.approach == \'rag\'"\nmessage = "m"\nrationale = "r"\n')
+    (tmp_path / "policylint.toml").write_text('policy-paths = ["packs/acme"]\n')
+
+    def plugins(*args: str) -> str:
+        proc = subprocess.run([sys.executable, "-m", "policylint", "plugins", *args], cwd=tmp_path,
+                              capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    lines = plugins().splitlines()
+    at = lines.index("policy-paths (configuration)")
+    assert lines[at + 1] == f"  pack acme ({pack.resolve()}): ACME001 [{(tmp_path / 'policylint.toml').resolve()}:1]"
+    listing = json.loads(plugins("--format", "json"))
+    assert [(p["name"], p["rules"]) for p in listing["policy_paths"]] == [("acme", ["ACME001"])]
 
