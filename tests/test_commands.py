@@ -1,5 +1,5 @@
-"""The describing commands, through the real command line: ``rules``/``rule``, ``schema``
-and ``test`` (policylint/commands/).
+"""The describing commands, through the real command line: ``rules``/``rule``, ``schema``,
+``test`` and ``docs`` (policylint/commands/).
 
 A plugin is the example governance plugin, made importable without building it: its source
 folder on ``PYTHONPATH`` and a ``*.dist-info`` with its entry point, as an installed wheel
@@ -262,11 +262,55 @@ def test_a_missing_pack_folder_exits_2(tmp_path: Path) -> None:
 
 
 # =============================================================================================
+# docs
+# =============================================================================================
+
+START, END = "<!-- rules:start -->", "<!-- rules:end -->"
+
+
+def _block(text: str) -> str:
+    return text[text.index(START): text.index(END) + len(END)]
+
+
+def test_readme_rule_table_is_the_generated_one(tmp_path: Path) -> None:
+    proc = run("docs", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    readme = (REPO / "README.md").read_text("utf-8")
+    assert _block(readme) == _block(proc.stdout), (
+        "README.md's rule table differs from `policylint docs`; regenerate it from the repository root with "
+        "`python -m policylint.commands.docs README.md`"
+    )
+
+
+def test_docs_reference(tmp_path: Path) -> None:
+    text = run("docs", cwd=tmp_path).stdout
+    table = _block(text).splitlines()
+    assert table[2:4] == ["| id | name | applies | severity | waivable | recommends | fires when |", "|---|---|---|---|---|---|---|"]
+    assert table[4] == "| RAG001 | fine-tuning-for-knowledge | FT | error | no | rag | Fine-tuning proposed to supply missing knowledge |"
+    assert len([row for row in table if row.startswith("| ") and row[2:5].isupper()]) == 31
+    assert "| MAN001 | invalid-toml | error | The file is not valid TOML or not UTF-8 text. |" in text
+    row = next(line for line in text.splitlines() if line.startswith("| `quality_bar` |"))
+    assert row.startswith("| `quality_bar` | 0.85 | article | higher | Best prompting score ")
+
+
+def test_docs_shows_configured_values_and_plugin_rules(governance: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "policylint.toml").write_text("params = { format_volume_per_day = 150_000 }\n", "utf-8")
+    proc = run("docs", "-o", "reference.md", cwd=tmp_path, env=governance)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    text = (tmp_path / "reference.md").read_text("utf-8")
+    assert "| `format_volume_per_day` | 150,000 | article | higher |" in text
+    assert "| `quality_bar` | 0.88 |" in text  # the plugin's default
+    assert "| GOV100 | serving-cost-over-budget | any | warning | yes | - |" in text
+    assert f"| {GOVERNANCE} | GOV100 |" in text
+
+
+# =============================================================================================
 # start-up cost
 # =============================================================================================
 
 
-@pytest.mark.parametrize("args", [['--help'], ['rules', '--help'], ['rule', '--help'], ['schema', '--help'], ['test', '--help']])
+@pytest.mark.parametrize("args", [["--help"], ["rules", "--help"], ["rule", "--help"], ["schema", "--help"],
+                                  ["test", "--help"], ["docs", "--help"]])
 def test_help_imports_neither_pydantic_nor_pluggy(args: list[str]) -> None:
     code = (
         f"import sys\nfrom policylint.cli import main\nsys.argv = ['policylint', *{args!r}]\n"
