@@ -150,7 +150,10 @@ def walk(engine: Engine, loaded: LoadedManifest, result: ManifestResult) -> Trai
         if fired and not waived and compiled.severity == "error":
             fix = counterfactual(engine, compiled, data)
             remedy = "this rule cannot be waived (non-waivable)" if not waivable else "or a waiver could accept it"
-            if fix is None:
+            if fix is None and compiled.condition is None:
+                remedy = "a Python check, whose inputs explain cannot search; " + (
+                    "a waiver could accept it" if waivable else "it cannot be waived (non-waivable)")
+            elif fix is None:
                 remedy = "no change of the values it reads passes it; " + (
                     "a waiver could accept it" if waivable else "and it cannot be waived (non-waivable)")
         steps.append(Step(
@@ -240,7 +243,12 @@ def counterfactual(engine: Engine, compiled: CompiledRule, data: dict[str, Any])
     thresholds = _thresholds(engine, compiled)
     keys = editable_keys(condition, data)
     best: _Candidate | None = None
+    pointed_at = ".".join(map(str, compiled.points_at))
     for candidate in _candidates(keys, data, thresholds, passes, condition):
+        # The key the rule points at is the one it asks to change: it wins a near tie
+        # (DST004: improve the student rather than lower the teacher's score).
+        if pointed_at in candidate.edits:
+            candidate = candidate._replace(cost=candidate.cost * 0.9)
         if (best is None or candidate.cost < best.cost) and passes(candidate.edits):
             candidate = candidate._replace(cost=candidate.cost + side_effects(candidate.edits))
             if best is None or candidate.cost < best.cost:
@@ -345,8 +353,9 @@ def _numeric(key: str, field: FieldType, current: Any, thresholds: list[float],
     origin = current if current is not ABSENT else 0
     for direction in (1, -1):  # along the grid from the current value, the first that passes
         found = _grid_search(key, field, origin, step * direction, low, high, passes)
-        if found is not None:
-            values.add(found)
+        if found is not None:  # and the round values either side, which may pass too (0.87, not 0.879)
+            values.update((found, math.floor(found * 100 + 1e-9) / 100, math.ceil(found * 100 - 1e-9) / 100)
+                          if step != 1 else (found,))
     for value in values:
         if low <= value <= high and (current is ABSENT or value != current):
             number = _number(field, value)

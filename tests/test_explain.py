@@ -286,5 +286,7 @@ def test_every_fix_in_the_pack_cases_passes_its_rule(builtin_pack: Any) -> None:
     assert "set downstream.machine_parsed = true (now false)" in texts["FMT002"]
     assert "declare volume.requests_per_day above 33,333 (now not declared)" in texts["DST001"]
     assert "declare evaluation.failures.malformed_rate (measure it)" in texts["FMT005"]
+    # the key the rule points at, to a round value when one passes (not 0.879)
+    assert "declare distillation.student_quality at least 0.87 (now 0.869)" in texts["DST004"]
     # DAT002 is passed by raising the reviewed examples, not by falling below DAT001's line
     assert not any("at most" in text for text in texts["DAT002"])
