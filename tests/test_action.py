@@ -186,7 +186,8 @@ def policylint(tmp_path: Path) -> Path:
 def test_action_is_composite_with_documented_inputs_and_outputs() -> None:
     assert ACTION["runs"]["using"] == "composite"
     assert ACTION["name"] and ACTION["description"]
-    assert set(ACTION["inputs"]) >= {"paths", "base-ref", "fail-on", "args", "sarif-file", "summary", "version"}
+    assert set(ACTION["inputs"]) >= {"paths", "base-ref", "fail-on", "args", "sarif-file", "summary", "version", "plugins"}
+    assert ACTION["inputs"]["plugins"]["default"] == ""
     for name, spec in ACTION["inputs"].items():
         assert spec.get("description"), name
         assert spec.get("required") is False, name  # every input has a working default
@@ -334,13 +335,16 @@ def _left_out(folder: str, names: list[str]) -> set[str]:
 
 
 def test_install_step_for_real(tmp_path: Path) -> None:
-    """pip-installs a copy of this tree into a virtualenv; needs the package index, like pre-commit's tests."""
+    """pip-installs a copy of this tree into a virtualenv, with the governance plugin from a folder
+    of the workspace (the ``plugins`` input); needs the package index, like pre-commit's tests."""
     (step,) = [s for s in ACTION["runs"]["steps"] if s.get("id") == "install"]
     action_path = tmp_path / "action"
     shutil.copytree(REPO, action_path, ignore=_left_out)
+    shutil.copytree(REPO / "plugins" / "policylint-governance", tmp_path / "tools" / "governance", ignore=_left_out)
     python_dir = tmp_path / "python-bin"  # python3 is the interpreter running the tests
     write(python_dir / "python3", f'#!/bin/sh\nexec "{sys.executable}" "$@"\n').chmod(0o755)
-    context = {"inputs": {"version": ""}, "github": {"action_path": str(action_path)}, "runner": {"temp": str(tmp_path)}}
+    context = {"inputs": {"version": "", "plugins": "./tools/governance"}, "github": {"action_path": str(action_path)},
+               "runner": {"temp": str(tmp_path)}}
     output = write(tmp_path / "output", "")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "VIRTUAL_ENV"))}
     env.update({name: substitute(value, context) for name, value in step["env"].items()})
@@ -354,6 +358,11 @@ def test_install_step_for_real(tmp_path: Path) -> None:
     version = subprocess.run([str(installed), "--version"], capture_output=True, text=True, check=True).stdout
     assert version.startswith("policylint ")
     assert proc.stdout.strip().endswith(version.strip())
+    assert "governance (policylint-governance 0.1.0)" in proc.stdout  # the step lists what it installed
+    # ... and the installed policylint claims [ext.governance]: no unclaimed-table error.
+    manifest = write(tmp_path / "governed" / "mlproject.toml", PASSING + '\n[ext.governance]\nrisk_tier = "low"\nbudget_owner = "ml"\n')
+    checked = subprocess.run([str(installed), "check", "--today", "2026-12-01", str(manifest)], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 # --- docs/ci.md -------------------------------------------------------------------------------------

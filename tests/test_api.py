@@ -181,3 +181,44 @@ def test_plugins_command_lists_the_policy_paths_packs(tmp_path: Path) -> None:
     listing = json.loads(plugins("--format", "json"))
     assert [(p["name"], p["rules"]) for p in listing["policy_paths"]] == [("acme", ["ACME001"])]
 
+
+# -- docs/plugins.md ---------------------------------------------------------------------------
+
+DOC = (REPO / "docs" / "plugins.md").read_text("utf-8")
+
+
+def _table_after(heading: str) -> dict[str, str]:
+    """The rows of the first table after ``heading``: key (first cell) -> the whole row."""
+    rest = DOC[DOC.index(heading):]
+    rows = [line for line in rest[rest.index("\n|"):].split("\n\n")[0].splitlines() if line.startswith("| `")]
+    return {row.split("|")[1].strip().strip("`"): row for row in rows}
+
+
+@pytest.mark.parametrize(("heading", "keys_name"), [
+    ("**`pack.toml`, `[pack]`**", "PACK_KEYS"),
+    ("**`pack.toml`, `[params.<name>]`**", "PARAM_KEYS"),
+    ("**A policy file, `<ID>.toml`**", "POLICY_KEYS"),
+    ("**`[[messages]]`**", "MESSAGE_KEYS"),
+])
+def test_docs_list_every_pack_and_policy_key_with_its_values(heading: str, keys_name: str) -> None:
+    from policylint import packs
+
+    keys = getattr(packs, keys_name)
+    table = _table_after(heading)
+    assert set(table) == set(keys)
+    for name, key in keys.items():
+        for choice in key.choices:
+            assert f'`"{choice}"`' in table[name], (name, choice)
+        if name != "order":  # required exactly when recommends is set
+            assert ("| yes |" in table[name]) == key.required, name
+
+
+def test_docs_list_every_api_name() -> None:
+    documented = {name.strip("` ") for row in _table_after("## The public API").values()
+                  for name in row.split("|")[1].split(",")}
+    assert documented == set(api.__all__)
+
+
+def test_docs_snippets_import_only_the_public_modules() -> None:
+    imports = set(re.findall(r"^from (policylint(?:\.[\w.]+)?) import", DOC, re.MULTILINE))
+    assert imports <= {"policylint.api", "policylint.testing"}, imports

@@ -237,3 +237,30 @@ def test_the_documented_configuration_works(project: Path, hook_repo: tuple[Path
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
     assert "RAG001" in out
+
+
+def test_an_organisation_plugin_from_additional_dependencies(project: Path, hook_repo: tuple[Path, str], env: dict[str, str]) -> None:
+    """docs/plugins.md: the hook with the plugin in ``additional_dependencies`` claims its table.
+
+    Without it, a manifest with ``[ext.governance]`` fails as unclaimed; with the example
+    plugin's source folder as an additional dependency (pip installs it into the hook's
+    environment), the same commit goes through.
+    """
+    governance = PASSING + '\n[ext.governance]\nrisk_tier = "low"\nbudget_owner = "ml-platform"\n'
+    write(project / "a" / "mlproject.toml", governance)
+    git("add", "-A", cwd=project, env=env)
+    refused = commit(project, env, "governed, plugin missing")
+    said = refused.stdout + refused.stderr  # git prints the hook's output on standard error
+    assert refused.returncode == 1, said
+    assert "MAN002" in said and "ext.governance" in said
+
+    repo, sha = hook_repo
+    plugin = (repo / "plugins" / "policylint-governance").as_posix()  # the hook repository's copy of this tree
+    write(project / ".pre-commit-config.yaml",
+          f"repos:\n  - repo: {repo.as_posix()}\n    rev: {sha}\n    hooks:\n      - id: policylint\n"
+          f"        additional_dependencies: ['{plugin}']\n")
+    git("add", "-A", cwd=project, env=env)
+    proc = commit(project, env, "governed, plugin installed")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert hook_line(out).endswith("Passed")
