@@ -18,3 +18,8 @@ def register(group: click.Group) -> None:
     for module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
         for command in importlib.import_module(f"{__name__}.{module}").COMMANDS:
             group.add_command(command)
+
+
+# A command module imports its helpers from policylint.cli, which registers the commands at its
+# end: importing one directly (a test, the docs generator) must load cli first.
+import policylint.cli  # noqa: E402, F401
