@@ -72,6 +72,9 @@ POLICY_KEYS: dict[str, Key] = {
     "messages": Key((list,), required=False, expected="an array of tables with when and message", default=[]),
     "rationale": _TEXT,
     "aliases": Key((list,), required=False, expected="a list of kebab-case names", default=[]),
+    #: The pack version that introduced the policy (default: the pack's own version, so a rule
+    #: added without it counts as new in the current version: preview until adopted).
+    "since": Key((str,), required=False, pattern=r"[0-9]+(\.[0-9]+)*", expected='a pack version such as "1" or "2.1"'),
 }
 PACK_KEYS: dict[str, Key] = {
     "name": Key((str,), pattern=_KEBAB, expected="a kebab-case name"),
@@ -158,6 +161,8 @@ class Policy(NamedTuple):
     text: str
     #: ``(when, message)`` pairs tried in order before ``message`` (absent values, special cases).
     messages: tuple[tuple[str, str], ...] = ()
+    #: The pack version that introduced the policy (its ``since``; the pack's version when unset).
+    since: str = "1"
 
     def where(self, key: tuple[str | int, ...], column_in_value: int | None = None) -> tuple[int, int]:
         """Line and column of ``key`` in the file, or of a column inside its one-line string value.
@@ -208,7 +213,7 @@ def load_pack(folder: Path) -> Pack:
         if problem:
             _fail(pack_file, text, ("params", name, "default"), f"params.{name}.default: {problem}")
         params[name] = param
-    policies = [_load_policy(path, meta["name"]) for path in sorted(folder.glob("*.toml")) if path.name != PACK_FILE]
+    policies = [_load_policy(path, meta["name"], meta["version"]) for path in sorted(folder.glob("*.toml")) if path.name != PACK_FILE]
     seen: dict[str, Policy] = {}
     for policy in policies:
         for alias in (policy.name, *policy.aliases):
@@ -218,9 +223,31 @@ def load_pack(folder: Path) -> Pack:
     return Pack(meta["name"], meta["version"], meta["description"], meta["framework"], folder, params, tuple(policies))
 
 
-def _load_policy(path: Path, pack: str) -> Policy:
+def version_key(version: str) -> tuple[int, ...] | None:
+    """``"2.1"`` -> ``(2, 1)`` for comparing pack versions; None when not dotted numbers."""
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)*", version):
+        return None
+    parts = [int(part) for part in version.split(".")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()  # "2.0" is "2"
+    return tuple(parts)
+
+
+def newer(version: str, than: str) -> bool:
+    """Whether pack version ``version`` is newer than ``than`` (non-numeric versions never are)."""
+    a, b = version_key(version), version_key(than)
+    return a is not None and b is not None and a > b
+
+
+def _load_policy(path: Path, pack: str, pack_version: str = "1") -> Policy:
     data, text = _read(path)
     spec = _check_keys(data, POLICY_KEYS, (), path, text)
+    if spec["since"] is None:
+        spec["since"] = pack_version
+    elif version_key(pack_version) is None:
+        _fail(path, text, ("since",), f"since: the pack's version {pack_version!r} is not a dotted number, so its policies cannot say which version introduced them")
+    elif newer(spec["since"], pack_version):
+        _fail(path, text, ("since",), f"since: {spec['since']!r} is newer than the pack's own version {pack_version!r}")
     for alias in spec["aliases"]:
         if not (isinstance(alias, str) and re.fullmatch(_KEBAB, alias)):
             _fail(path, text, ("aliases",), f"aliases: expected kebab-case names, got {show(alias)}")
@@ -241,7 +268,7 @@ def _load_policy(path: Path, pack: str) -> Policy:
     return Policy(
         spec["id"], spec["name"], spec["title"], spec["severity"], spec["waivable"], spec["applies_to"],
         spec["recommends"], spec["order"], spec["points_at"], spec["framework"], spec["when"], spec["message"],
-        spec["rationale"].strip(), tuple(spec["aliases"]), pack, str(path), text, tuple(messages),
+        spec["rationale"].strip(), tuple(spec["aliases"]), pack, str(path), text, tuple(messages), spec["since"],
     )
 
 
