@@ -1,10 +1,13 @@
-"""A run: find the manifests, check each with its own engine, in path order."""
+"""A run: find the manifests, check each with its own engine, in :func:`position` order."""
 
 from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import pickle
+import signal
+import traceback
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ from typing import Any
 from policylint.config.model import InForce, Origin
 from policylint.discovery import STDIN
 from policylint.engine import Engine
+from policylint.errors import PolicylintError
 from policylint.findings import ManifestResult
 from policylint.manifest import unreadable
 from policylint.session import Session
@@ -31,9 +35,10 @@ def plan(session: Session, found: Sequence[str]) -> Plan:
     """Each manifest's configuration (its own chain of files), engine, and whether it is excluded.
 
     A pre-commit hook passes files: ``exclude`` applies to them as to those found in folders.
+    Manifests are checked and reported in :func:`position` order, whatever order ``found`` has.
     """
     result = Plan([], {}, {})
-    for path in found:
+    for path in sorted(found, key=position):
         folder = Path.cwd() if path == STDIN else Path(os.path.abspath(path)).parent
         state = session.in_force(folder)
         origin = None if path == STDIN else excluded_by(path, state)
@@ -44,6 +49,13 @@ def plan(session: Session, found: Sequence[str]) -> Plan:
         result.in_force[path] = state
         result.engines[path] = session.engine(state)
     return result
+
+
+def position(path: str) -> tuple[bool, list[str]]:
+    """The one order of a run, serial or parallel: standard input first, then paths by their
+    ``/``-separated parts (a folder's manifests together, ``a/`` before ``a b/``), so no
+    character a folder name starts with (``+a``, ``-b``) moves a manifest before ``-``."""
+    return (path != STDIN, path.split("/"))
 
 
 def excluded_by(path: str, state: InForce) -> Origin | None:
@@ -75,53 +87,78 @@ def read(path: str, stdin: Any = None) -> tuple[bytes | None, str | None]:
 
 
 def check_one(engine: Engine, path: str, stdin: Any = None) -> ManifestResult:
+    """One manifest's result; an error that stops the run names the manifest.
+
+    The engine names the rule (and its policy file or plugin) itself; anything else that
+    escapes (an internal bug, a MemoryError) gets a note with the manifest's path.
+    """
     raw, problem = read(path, stdin)
-    if raw is None:
-        return engine.decide(unreadable(path, problem or "unknown error"))
-    return engine.check(path, raw)
+    try:
+        if raw is None:
+            return engine.decide(unreadable(path, problem or "unknown error"))
+        return engine.check(path, raw)
+    except PolicylintError:
+        raise
+    except Exception as exc:
+        _note(exc, f"while checking {path}")
+        raise
+
+
+def _note(exc: BaseException, note: str) -> None:
+    """``exc.add_note`` where there is one (Python 3.11+); the CLI's message shows the notes."""
+    try:
+        exc.add_note(note)  # type: ignore[attr-defined]
+    except Exception:  # Python 3.10, or no memory left for the note
+        pass
 
 
 def check_paths(
     engines: Engine | Mapping[str, Engine], paths: Sequence[str], stdin: Any = None, jobs: int | None = None
-) -> Iterator[ManifestResult]:
-    """Results in the order of ``paths``, produced lazily so reporters can stream them.
+) -> list[ManifestResult]:
+    """Every result, in the order of ``paths``, computed before any report is written.
 
     ``engines`` is one engine for every path, or each path's own (configuration is resolved per
     manifest). With more than one job, manifests are checked in worker processes, in chunks,
-    and the results come back in the same order: the output is byte-identical to ``jobs=1``.
+    and the results are put back in the order of ``paths``: the output is byte-identical to
+    ``jobs=1``. A worker that dies ends the run with a :class:`WorkerDied` error naming the
+    manifests it held; one whose check raises passes the error on, as if checked here.
     """
     engine_of = engines.__getitem__ if isinstance(engines, Mapping) else (lambda _path: engines)
     jobs = default_jobs(len(paths)) if jobs is None else jobs
-    if jobs <= 1 or len(paths) < 2 or not _can_fork():
-        return (check_one(engine_of(path), path, stdin) for path in paths)
-    return _check_in_workers(engine_of, paths, stdin, jobs)
+    if jobs > 1 and len(paths) > 1 and _can_fork():
+        return _check_in_workers(engine_of, paths, stdin, jobs)
+    return [check_one(engine_of(path), path, stdin) for path in paths]
 
 
 #: Below this many manifests, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 256
+#: Never more worker processes than this, whatever ``--jobs`` asks (see :func:`worker_count`).
+MAX_WORKERS = 64
 
 
 def default_jobs(count: int) -> int:
     """One process for a handful of files (a pre-commit hook), every CPU for many."""
     if count < PARALLEL_THRESHOLD:
         return 1
+    return _cpus()
+
+
+def _cpus() -> int:
     try:
         return max(len(os.sched_getaffinity(0)), 1)
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
 
 
-_worker_engines: Callable[[str], Engine] | None = None
+def worker_count(jobs: int, manifests: int) -> int:
+    """``--jobs N`` is a ceiling: ``min(N, manifests, 4 * CPUs, MAX_WORKERS)`` processes, and
+    no more than there are chunks of manifests to hand out: ``-j 1500`` on five manifests
+    forks none (one chunk is checked in this process), not 1,500."""
+    return max(1, min(jobs, manifests, 4 * _cpus(), MAX_WORKERS))
 
 
-def _init_worker(engine_of: Callable[[str], Engine]) -> None:
-    global _worker_engines
-    _worker_engines = engine_of
-
-
-def _check_chunk(paths: list[str]) -> list[ManifestResult]:
-    assert _worker_engines is not None
-    return [check_one(_worker_engines(path), path) for path in paths]
+class WorkerDied(PolicylintError):
+    """A worker process ended without returning its manifests' results (killed, out of memory)."""
 
 
 def _can_fork() -> bool:
@@ -134,20 +171,150 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+#: What a worker inherits by fork: each path's engine and the chunks of paths to check.
+_worker_engines: Callable[[str], Engine] | None = None
+_worker_chunks: list[list[str]] = []
+
+
+def _init_worker(engine_of: Callable[[str], Engine], chunks: list[list[str]]) -> None:
+    global _worker_engines, _worker_chunks
+    _worker_engines = engine_of
+    _worker_chunks = chunks
+
+
+def _check_chunk(paths: list[str]) -> list[ManifestResult]:
+    assert _worker_engines is not None
+    return [check_one(_worker_engines(path), path) for path in paths]
+
+
+def _worker(connection: Any) -> None:
+    """Check the chunk whose index the parent sends, send back its results; ``None`` ends it.
+
+    The results (or the error that stopped the chunk, with its traceback as text) go back as
+    one pickled message, so a worker that dies mid-chunk is seen as a closed connection.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops the workers
+    while True:
+        try:
+            index = connection.recv()
+        except (EOFError, OSError):  # the parent is gone
+            return
+        if index is None:
+            return
+        try:
+            message: Any = ("ok", _check_chunk(_worker_chunks[index]))
+        except BaseException as exc:  # passed on to the parent, which stops the run
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            message = ("error", exc, text)
+        try:
+            data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an error that cannot be pickled: its text is enough
+            error = PolicylintError(f"{type(message[1]).__name__}: {message[1]}") if message[0] == "error" else exc
+            data = pickle.dumps(("error", error, message[-1] if message[0] == "error" else ""))
+        try:
+            connection.send_bytes(data)
+        except OSError:  # the parent is gone
+            return
+
+
+class RemoteTraceback(Exception):
+    """A worker's traceback, as the cause of the error it passed on (``POLICYLINT_DEBUG``)."""
+
+    def __str__(self) -> str:
+        return f"\n\n(in a worker process)\n{self.args[0]}"
+
+
 def _check_in_workers(
     engine_of: Callable[[str], Engine], paths: Sequence[str], stdin: Any, jobs: int
-) -> Iterator[ManifestResult]:
+) -> list[ManifestResult]:
+    """Fork the workers (they inherit the compiled engines), hand each one chunk at a time,
+    and watch both their connections and their process sentinels: a worker that exits before
+    answering ends the run, naming the manifests of the chunk it held.
+
+    One pipe per worker and no helper threads, so forking is safe and nothing can wait forever
+    on a worker that is gone.
+    """
     import multiprocessing
+    from multiprocessing.connection import wait
 
     context = multiprocessing.get_context("fork")  # each worker inherits the compiled engine
     files = [p for p in paths if p != STDIN]
-    # Few, large chunks: each one costs a round trip through the pool's threads in this
-    # process; four per worker still balances the load (measured: 64 -> 1,250 per chunk
-    # took 10k manifests on 2 workers from 0.99 s to 0.88 s).
-    size = min(max(len(files) // (jobs * 4), 64), 2048)
+    cap = worker_count(jobs, len(files))
+    # Few, large chunks: each one costs a round trip to a worker; four per worker still
+    # balances the load (measured: 64 -> 1,250 per chunk took 10k manifests on 2 workers from
+    # 0.99 s to 0.88 s).
+    size = min(max(len(files) // (cap * 4), 64), 2048)
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
-    with context.Pool(jobs, initializer=_init_worker, initargs=(engine_of,)) as pool:
-        if STDIN in paths:  # "-" sorts before every path; standard input stays in this process
-            yield check_one(engine_of(STDIN), STDIN, stdin)
-        for chunk in pool.imap(_check_chunk, chunks):
-            yield from chunk
+    from_stdin = check_one(engine_of(STDIN), STDIN, stdin) if STDIN in paths else None  # read here
+    count = min(cap, len(chunks))
+    if count < 2:  # one chunk: a worker would only add the cost of forking
+        checked = iter([check_one(engine_of(p), p) for p in files])
+        return [from_stdin if p == STDIN else next(checked) for p in paths]  # type: ignore[misc]
+    _init_worker(engine_of, chunks)
+    results: list[list[ManifestResult] | None] = [None] * len(chunks)
+    workers: dict[Any, tuple[Any, int | None]] = {}  # connection -> (process, chunk index held)
+    finished: list[Any] = []
+    pending = iter(range(len(chunks)))
+    try:
+        for _ in range(count):
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_worker, args=(theirs,), daemon=True)
+            process.start()
+            theirs.close()
+            index = next(pending)
+            workers[mine] = (process, index)
+            try:
+                mine.send(index)
+            except OSError:  # gone already: never a BrokenPipeError, which reads as stdout's
+                raise WorkerDied(_died(process.exitcode, chunks[index])) from None
+        while workers:
+            ready = wait([*workers, *(process.sentinel for process, _ in workers.values())])
+            for connection in [c for c in workers if c in ready or workers[c][0].sentinel in ready]:
+                process, index = workers[connection]
+                try:
+                    data = connection.recv_bytes() if connection.poll() else None
+                except (EOFError, OSError):
+                    data = None
+                if data is None:  # the process is gone, and the chunk it held with it
+                    process.join(5)
+                    raise WorkerDied(_died(process.exitcode, chunks[index] if index is not None else []))
+                following = next(pending, None)
+                workers[connection] = (process, following)
+                try:
+                    connection.send(following)  # before unpickling: the worker starts on it at once
+                except OSError:  # it died after answering; the run still stops
+                    process.join(5)
+                    raise WorkerDied(_died(process.exitcode, [])) from None
+                if following is None:
+                    del workers[connection]
+                    finished.append((connection, process))
+                message = pickle.loads(data)
+                if message[0] == "error":
+                    exc = message[1]
+                    exc.__cause__ = RemoteTraceback(message[2])
+                    raise exc
+                results[index] = message[1]  # type: ignore[index]
+    finally:
+        for connection, (process, _) in workers.items():  # only after an error: stop them
+            process.kill()
+            finished.append((connection, process))
+        for connection, process in finished:
+            process.join()
+            connection.close()
+        _init_worker(None, [])  # type: ignore[arg-type]
+    checked = (r for chunk in results for r in chunk)  # type: ignore[union-attr]
+    return [from_stdin if p == STDIN else next(checked) for p in paths]  # type: ignore[misc]
+
+
+def _died(exitcode: int | None, held: list[str]) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"was killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"was killed by signal {-exitcode}"
+    else:
+        how = f"exited with status {exitcode}"
+    if not held:
+        return f"a worker process {how}; the run stops"
+    shown = ", ".join(held[:5]) + (f" and {len(held) - 5:,} more" if len(held) > 5 else "")
+    return f"a worker process {how} while checking {len(held):,} manifest(s), not checked: {shown}"

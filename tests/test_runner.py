@@ -1,0 +1,165 @@
+"""The run itself (issue 11, items 3 and 9): workers that fail closed, and one order for serial
+and parallel runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+
+from conftest import SCENARIOS
+
+PASSING = (SCENARIOS / "01-format-at-scale.toml").read_text("utf-8")
+FAILING = (SCENARIOS / "02-knowledge-via-fine-tuning.toml").read_text("utf-8")
+FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab", "markdown")
+TODAY = ("--today", "2026-12-01")
+
+
+def environ(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("POLICYLINT_DEBUG", "POLICYLINT_ORG_CONFIG")}
+    return {**env, **extra}
+
+
+def policylint(*args: str, cwd: Path, prelude: str = "", env: dict[str, str] | None = None,
+               stdin: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    """The command as a process; ``prelude`` is Python run first (to break something on purpose)."""
+    code = textwrap.dedent(prelude) + "\nfrom policylint.cli import main\nmain()\n"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, cwd=cwd, input=stdin,
+                          env=env or environ(), timeout=timeout, check=False)
+
+
+def corpus(root: Path, folders: dict[str, int], text: str = FAILING) -> Path:
+    for folder, count in folders.items():
+        for i in range(count):
+            path = root / folder / f"p{i:03}" / "mlproject.toml"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text if i % 3 else PASSING, "utf-8")
+    return root
+
+
+BREAK_RAG001 = """
+import policylint.engine as engine
+compile_policy = engine.RuleSet._compile
+def broken(self, compiler, fields, policy):
+    compiled = compile_policy(self, compiler, fields, policy)
+    if policy.id != "RAG001":
+        return compiled
+    def evaluate(ns):
+        return [str(1 / 0)]
+    return compiled._replace(evaluate=evaluate)
+engine.RuleSet._compile = broken
+"""
+
+
+
+# -- item 3: --jobs fails closed ---------------------------------------------------------------
+
+KILL_ONE = """
+import os, signal
+import policylint.engine as engine
+check = engine.Engine.check
+def dying(self, path, raw):
+    if path.startswith("b/p007/"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return check(self, path, raw)
+engine.Engine.check = dying
+"""
+
+
+def test_a_killed_worker_ends_the_run_with_exit_2_naming_its_manifests(tmp_path: Path) -> None:
+    corpus(tmp_path, {"a": 100, "b": 100, "c": 100})
+    proc = policylint("check", "-j", "2", *TODAY, ".", cwd=tmp_path, prelude=KILL_ONE, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stdout == b""
+    err = proc.stderr.decode()
+    assert err.count("\n") == 1, err
+    assert err.startswith("policylint: error: a worker process was killed by SIGKILL while checking ")
+    # the chunk it held (a/p064 to b/p027, with b/p007), its first manifests named
+    assert "checking 64 manifest(s), not checked: a/p064/mlproject.toml, a/p065/mlproject.toml, " in err
+    assert err.endswith(" and 59 more\n")
+
+
+def test_a_killed_worker_is_no_problem_in_a_serial_run_control(tmp_path: Path) -> None:
+    """The control: the same corpus and worker count without the kill."""
+    corpus(tmp_path, {"a": 100, "b": 100, "c": 100})
+    proc = policylint("check", "-j", "2", *TODAY, ".", cwd=tmp_path, timeout=60)
+    assert (proc.returncode, proc.stderr) == (1, b"")
+    assert proc.stdout.decode().splitlines()[-1].startswith("300 manifests checked")
+
+
+def test_worker_count_is_capped() -> None:
+    from policylint.runner import MAX_WORKERS, worker_count
+
+    cpus = len(os.sched_getaffinity(0))
+    assert worker_count(1500, 5) == min(5, 4 * cpus)
+    assert worker_count(1500, 100_000) == min(4 * cpus, MAX_WORKERS)
+    assert worker_count(2, 100_000) == 2
+    assert worker_count(4, 1) == 1
+
+
+def test_many_jobs_on_few_manifests_forks_few_processes(tmp_path: Path) -> None:
+    corpus(tmp_path, {"a": 5})
+    counting = """
+    import multiprocessing.context as context
+    started = []
+    start = context.ForkProcess.start
+    def counted(self):
+        started.append(self)
+        start(self)
+    context.ForkProcess.start = counted
+    import atexit, sys
+    atexit.register(lambda: sys.stderr.write(f"forked {len(started)}\\n"))
+    """
+    proc = policylint("check", "-j", "1500", *TODAY, ".", cwd=tmp_path, prelude=counting)
+    assert proc.returncode == 1
+    assert proc.stderr == b"forked 0\n"  # five manifests: one chunk, checked in this process
+    corpus(tmp_path, {"b": 300})
+    proc = policylint("check", "-j", "1500", *TODAY, ".", cwd=tmp_path, prelude=counting)
+    assert proc.returncode == 1
+    forked = int(proc.stderr.decode().split()[-1])
+    assert 2 <= forked <= 5  # 305 manifests: chunks of 64 at least
+
+
+def test_an_error_in_a_worker_is_passed_on(tmp_path: Path) -> None:
+    corpus(tmp_path, {"a": 150, "b": 150})
+    proc = policylint("check", "-j", "2", *TODAY, ".", cwd=tmp_path, prelude=BREAK_RAG001)
+    assert proc.returncode == 2
+    assert proc.stdout == b""
+    lines = proc.stderr.decode().splitlines()
+    assert len(lines) == 1
+    # whichever worker reports first: the first failing manifest of its chunk
+    assert re.match(r"policylint: error: [ab]/p0[0-9]{2}/mlproject.toml: rule RAG001 \(", lines[0]), lines[0]
+    assert lines[0].endswith("RAG001.toml) failed: ZeroDivisionError: division by zero")
+
+
+# -- item 9: one order, serial or parallel ------------------------------------------------------
+
+def test_serial_and_parallel_runs_print_the_same_order(tmp_path: Path) -> None:
+    corpus(tmp_path, {"+a": 30, "-b": 30, "a b": 30, "a": 30, "Z": 30, "é": 30})
+    outputs = {}
+    for jobs in ("1", "2"):
+        for output_format in ("text", "json"):
+            proc = policylint("check", "-j", jobs, "--format", output_format, *TODAY, "--", "-", ".",
+                              cwd=tmp_path, stdin=FAILING.encode())
+            assert proc.returncode == 1, proc.stderr
+            outputs[jobs, output_format] = proc.stdout
+    assert outputs["1", "text"] == outputs["2", "text"]
+    assert outputs["1", "json"] == outputs["2", "json"]
+    paths = [m["path"] for m in json.loads(outputs["1", "json"])["manifests"]]
+    folders = list(dict.fromkeys(p.split("/")[0] for p in paths))
+    assert folders == ["-", "+a", "-b", "Z", "a", "a b", "é"]
+    assert paths == ["-", *sorted(paths[1:], key=lambda p: p.split("/"))]
+
+
+def test_position_orders_by_parts_with_stdin_first() -> None:
+    from policylint.runner import position
+
+    given = ["a b/mlproject.toml", "a/x/mlproject.toml", "+a/mlproject.toml", "-", "a/mlproject.toml", "a.b/mlproject.toml"]
+    assert sorted(given, key=position) == [
+        "-", "+a/mlproject.toml", "a/mlproject.toml", "a/x/mlproject.toml", "a b/mlproject.toml", "a.b/mlproject.toml",
+    ]
