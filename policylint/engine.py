@@ -66,6 +66,9 @@ class EngineOptions:
     fail_on: Literal["error", "warning"] = "error"
     #: Rule ids no waiver may accept, besides those their pack declares so.
     non_waivable: frozenset[str] = frozenset()
+    #: Rule ids newer than the adopted version of their pack: their findings are marked preview,
+    #: and they never fail the verdict nor set the recommendation (severity maps them to warning).
+    preview: frozenset[str] = frozenset()
 
 
 _NONE: list[str] = []  # shared "did not fire"; never mutated
@@ -263,6 +266,7 @@ class Engine:
         self.max_waiver_days = options.max_waiver_days
         self.waiver_warn_days = options.waiver_warn_days
         self.fail_on = options.fail_on
+        self.preview = options.preview
         severity = options.severity
         compiled = [
             c._replace(severity=severity[c.rule.id]) if severity.get(c.rule.id, c.severity) != c.severity else c
@@ -311,12 +315,12 @@ class Engine:
             if not messages:
                 continue
             rule = compiled.rule
-            if rule.recommends is not None and (deciding is None or compiled.rank < deciding.rank):
+            preview = rule.id in self.preview  # a preview rule never sets the recommendation
+            if rule.recommends is not None and not preview and (deciding is None or compiled.rank < deciding.rank):
                 deciding = compiled
             for message in messages:
-                fired.append(
-                    source.finding(rule.id, rule.name, compiled.severity, message, compiled.points_at, recommends=rule.recommends)
-                )
+                finding = source.finding(rule.id, rule.name, compiled.severity, message, compiled.points_at, recommends=rule.recommends)
+                fired.append(finding._replace(preview=True) if preview else finding)
         # Only a fine-tuning proposal can be redirected; otherwise the proposal stands.
         recommendation = deciding.rule.recommends if fine_tuning and deciding is not None else proposal
         waivers = loaded.data.get("waivers", [])
@@ -328,7 +332,7 @@ class Engine:
             if waivers else fired
         )
         failing_levels = ("error", "warning") if self.fail_on == "warning" else ("error",)
-        failing = any(f.severity in failing_levels and not f.waived for f in findings)
+        failing = any(f.severity in failing_levels and not f.waived and not f.preview for f in findings)
         decided_by = deciding.rule.id if fine_tuning and deciding is not None else None
         decision = Decision(proposal, recommendation, "fail" if failing else "pass", decided_by)
         ordered = tuple(sorted(findings, key=Finding.sort_key))

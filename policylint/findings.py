@@ -57,6 +57,9 @@ class Finding(NamedTuple):
     waived: bool = False
     #: The waiver that accepted it, for reports.
     waiver: Waiver | None = None
+    #: Its rule is newer than the adopted version of its pack (``pack-versions``): a warning
+    #: that never fails the verdict nor sets the recommendation.
+    preview: bool = False
 
     def sort_key(self) -> tuple[int, str, int, tuple[str | int, ...]]:
         """Findings are sorted by line, then rule id (the spec); column and text break ties,

@@ -182,7 +182,9 @@ class Session:
             for check, owner in self.checks:
                 rules.setdefault(check.id, RuleInfo(check.id, check.name, check.title, check.severity, check.waivable, ""))  # type: ignore[arg-type]
                 owners.setdefault(check.id, Origin("built-in", owner, owner))
-            self._catalogs[policy_paths] = layers.Catalog(declared_params(packs), rules, owners)
+            versions = {pack.name: pack.version for pack in packs}
+            since = {policy.id: (pack.name, policy.since) for pack in packs for policy in pack.policies}
+            self._catalogs[policy_paths] = layers.Catalog(declared_params(packs), rules, owners, versions, since)
         return self._catalogs[policy_paths]
 
     def packs_with(self, policy_paths: tuple[Path, ...]) -> list[Pack]:
@@ -225,12 +227,15 @@ class Session:
     def engine(self, state: InForce) -> Engine:
         """The engine for one resolved configuration (cached: chains that resolve alike share it)."""
         if id(state) not in self._engines:
+            # Rules newer than the adopted version of their pack run as warnings marked preview.
+            preview = layers.preview_rules(state, self.catalog(tuple(s.value for s in state.policy_paths)))
             options = EngineOptions(
                 max_waiver_days=state.max_waiver_days.value, waiver_warn_days=state.waiver_warn_days.value,
                 today=self.today,
-                severity={rule: s.value for rule, s in state.severity.items()}, off=frozenset(state.off),
+                severity={rule: "warning" if rule in preview else s.value for rule, s in state.severity.items()},
+                off=frozenset(state.off),
                 fail_on=state.fail_on.value,  # type: ignore[arg-type]
-                non_waivable=frozenset(state.non_waivable),
+                non_waivable=frozenset(state.non_waivable), preview=preview,
             )
             self._engines[id(state)] = Engine(rule_set=self.rule_set(state), options=options)
         return self._engines[id(state)]

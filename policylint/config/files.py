@@ -43,6 +43,7 @@ def config_model() -> type[Any]:
     rule_pattern = Annotated[str, Field(pattern=r"^[A-Z]{1,6}[0-9]{0,3}$"), Kind("rule-pattern")]
     rule_id = Annotated[str, Field(pattern=r"^[A-Z]{2,6}[0-9]{3}$"), Kind("rule-id")]
     waiver_days = Annotated[int, Field(ge=0, le=36_500), Kind("waiver-days")]
+    pack_version = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)*$"), Kind("a pack version in quotes, such as \"2\" or \"2.1\"")]
 
     class ConfigModel(BaseModel):
         """The keys a configuration file may set (kebab-case, as ruff's)."""
@@ -61,6 +62,8 @@ def config_model() -> type[Any]:
         waiver_warn_days: waiver_days = Field(default=14, alias="waiver-warn-days")  # type: ignore[valid-type]
         disable_plugins: list[str] = Field(default=[], alias="disable-plugins")
         non_waivable: list[rule_id] = Field(default=[], alias="non-waivable")  # type: ignore[valid-type]
+        #: Pack name -> the pack version adopted: rules newer than it run as preview warnings.
+        pack_versions: dict[str, pack_version] = Field(default={}, alias="pack-versions")  # type: ignore[valid-type]
 
     return ConfigModel
 
@@ -82,6 +85,8 @@ class Settings:
     waiver_warn_days: Setting[int] | None = None
     disable_plugins: tuple[Setting[str], ...] = ()
     non_waivable: Setting[tuple[str, ...]] | None = None
+    #: ``pack-versions``: pack name -> the version adopted (checked against the packs once they load).
+    pack_versions: tuple[tuple[str, Setting[str]], ...] = ()
 
     @property
     def root(self) -> Path:
@@ -303,6 +308,9 @@ def settings_from(model: Any, origin: Callable[..., Origin], base: Path, path: P
         waiver_warn_days=setting("waiver-warn-days", model.waiver_warn_days),
         disable_plugins=tuple(Setting(name, origin("disable-plugins")) for name in model.disable_plugins),
         non_waivable=setting("non-waivable", tuple(model.non_waivable)),
+        pack_versions=tuple(
+            (name, Setting(version, origin("pack-versions", name))) for name, version in model.pack_versions.items()
+        ),
     )
 
 

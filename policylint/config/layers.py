@@ -9,7 +9,7 @@ key that says what is in force and who set it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from policylint.config.files import Settings
 from policylint.config.model import BUILT_IN, InForce, Origin, Setting
 from policylint.errors import ConfigError
 from policylint.findings import ALWAYS_ON, RuleInfo
-from policylint.packs import Param, param_problem
+from policylint.packs import Param, newer, param_problem
 from policylint.schema import did_you_mean
 
 ONLY_ORG = "only the organisation configuration may loosen it"
@@ -31,6 +31,10 @@ class Catalog:
     rules: Mapping[str, RuleInfo]
     #: Who declared each parameter and rule (``built-in pack``, a plugin's pack, policy-paths).
     owners: Mapping[str, Origin]
+    #: Each loaded pack's current version, by pack name.
+    pack_versions: Mapping[str, str] = field(default_factory=dict)
+    #: Each pack policy's pack and ``since`` version, by rule id.
+    since: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def starting_point(catalog: Catalog) -> InForce:
@@ -99,10 +103,11 @@ def apply(state: InForce, layer: Settings, catalog_for: Callable[[tuple[Path, ..
         if not layer.max_waiver_days.origin.trusted and layer.max_waiver_days.value > days.value:
             raise _refused(layer.max_waiver_days, days)
         days = layer.max_waiver_days
+    pack_versions = _pack_versions(state, layer, catalog)
     warn_days = layer.waiver_warn_days if layer.waiver_warn_days is not None else state.waiver_warn_days
     state = replace(
         state, params=params, severity=severity, non_waivable=non_waivable, fail_on=fail_on, max_waiver_days=days,
-        waiver_warn_days=warn_days,
+        waiver_warn_days=warn_days, pack_versions=pack_versions,
         exclude=state.exclude + layer.exclude, disabled_plugins=state.disabled_plugins + layer.disable_plugins,
         files=state.files + ((layer.path,) if layer.path else ()),
     )
@@ -113,6 +118,56 @@ def resolve(base: InForce, layers: Iterable[Settings], catalog_for: Callable[[tu
     for layer in layers:
         base = apply(base, layer, catalog_for)
     return base
+
+
+def _pack_versions(state: InForce, layer: Settings, catalog: Catalog) -> dict[str, Setting[str]]:
+    """``pack-versions`` after ``layer``: adopting a newer version tightens (more rules are
+    errors), pinning an older one than is in force loosens (only the organisation may)."""
+    versions = dict(state.pack_versions)
+    for name, setting in layer.pack_versions:
+        if name not in catalog.pack_versions:
+            known = ", ".join(sorted(catalog.pack_versions)) or "none"
+            raise ConfigError(
+                f"{setting.origin.locate}: unknown pack {name!r}{did_you_mean(name, catalog.pack_versions)} (packs loaded: {known})"
+            )
+        current = catalog.pack_versions[name]
+        if newer(setting.value, current):
+            raise ConfigError(
+                f"{setting.origin.locate}: pack {name!r} has no version {setting.value!r}: the newest loaded is {current!r}"
+            )
+        in_force = versions.get(name)
+        adopted = in_force.value if in_force is not None else current
+        if not setting.origin.trusted and newer(adopted, setting.value):
+            who = in_force.origin.set_by() if in_force is not None else "the current version: no configuration pins an older one"
+            raise ConfigError(
+                f"{setting.origin.locate}: pinning pack {name!r} to version {setting.value!r} would loosen version "
+                f"{adopted!r} in force ({who}): the rules added since would become preview warnings; "
+                "only the organisation configuration may pin an older pack version"
+            )
+        versions[name] = setting
+    return versions
+
+
+def adopted_version(state: InForce, catalog: Catalog, pack: str) -> str:
+    """The version of ``pack`` adopted under ``state``: its pin, else its current version."""
+    pinned = state.pack_versions.get(pack)
+    return pinned.value if pinned is not None else catalog.pack_versions.get(pack, "")
+
+
+def preview_rules(state: InForce, catalog: Catalog) -> frozenset[str]:
+    """Rules introduced after the adopted version of their pack: they run as warnings marked
+    preview, never failing the verdict nor setting the recommendation. A rule whose severity a
+    configuration layer set to ``error`` explicitly is not preview: whoever set it adopted it."""
+    preview = set()
+    for rule_id, (pack, since) in catalog.since.items():
+        pinned = state.pack_versions.get(pack)
+        if pinned is None or not newer(since, pinned.value):
+            continue
+        severity = state.severity.get(rule_id)
+        if severity is not None and severity.changed and severity.value == "error":
+            continue
+        preview.add(rule_id)
+    return frozenset(preview)
 
 
 def _checked_param(catalog: Catalog, name: str, value: Any, origin: Origin) -> Setting[Any]:

@@ -81,6 +81,9 @@ class InForce:
     #: Globs, each with the folder it is relative to.
     exclude: tuple[Setting[tuple[Path, str]], ...] = ()
     disabled_plugins: tuple[Setting[str], ...] = ()
+    #: ``pack-versions``: the version of each pack adopted, and who pinned it. A pack not listed
+    #: is adopted at its current version (every rule in force as declared).
+    pack_versions: dict[str, Setting[str]] = field(default_factory=dict)
     #: The configuration files applied, outermost first (the organisation's first).
     files: tuple[Path, ...] = ()
 

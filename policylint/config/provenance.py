@@ -36,6 +36,7 @@ def changes(state: InForce) -> dict[str, Any]:
             data[key] = _entry(setting)
     put("non-waivable", {rule: {"origin": o.label} for rule, o in sorted(state.non_waivable.items())})
     put("disabled-plugins", {s.value: {"origin": s.origin.label} for s in state.disabled_plugins})
+    put("pack-versions", {name: _entry(s) for name, s in sorted(state.pack_versions.items())})
     return data
 
 
@@ -57,6 +58,8 @@ def describe_in_force(state: InForce, rules: Mapping[str, RuleInfo]) -> dict[str
         "policy-paths": [_entry(s) | {"value": str(s.value)} for s in state.policy_paths],
         "exclude": [{"value": s.value[1], "origin": s.origin.label} for s in state.exclude],
         "disabled-plugins": {s.value: {"origin": s.origin.label} for s in state.disabled_plugins},
+        # only the pinned packs: a pack not listed is adopted at its current version
+        "pack-versions": {name: _entry(s) for name, s in sorted(state.pack_versions.items())},
     }
 
 
@@ -73,6 +76,8 @@ def in_force_text(path: str, data: Mapping[str, Any]) -> str:
         rows.append((f"{key} = {render(data[key]['value'])}", data[key]["origin"]))
     for rule, entry in data["severity"].items():
         rows.append((f"severity.{rule} = {entry['value']}", entry["origin"]))
+    for name, entry in data.get("pack-versions", {}).items():
+        rows.append((f"pack-versions.{name} = {render(entry['value'])}", entry["origin"]))
     for key in ("ignored", "non-waivable", "disabled-plugins"):
         for name, entry in data[key].items():
             rows.append((f"{key}: {name}", entry["origin"]))

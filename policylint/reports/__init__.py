@@ -51,7 +51,7 @@ def verdict_reason(result: ManifestResult) -> str:
         errors = _rule_ids(f for f in result.findings if f.severity == "error" and not f.waived)
         if errors:
             return f"errors: {errors}"
-        return f"warnings: {_rule_ids(f for f in result.findings if not f.waived)} (fail-on warning)"
+        return f"warnings: {_rule_ids(f for f in result.findings if not f.waived and not f.preview)} (fail-on warning)"
     accepted = {}
     for finding in result.findings:
         if finding.waived and finding.severity == "error" and finding.waiver is not None:

@@ -29,6 +29,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     if finding.waiver is not None:
         waiver = finding.waiver
         data["waiver"] = {"reason": waiver.reason, "owner": waiver.owner, "expires": waiver.expires}
+    if finding.preview:  # only when true: reports without preview rules stay byte-identical
+        data["preview"] = True
     return data
 
 

@@ -88,7 +88,7 @@ def finding_lines(path: str, finding: Finding, rules: Mapping[str, RuleInfo], ex
     """The finding, then its rule's rationale folded (once per rule and manifest: ``explain``)."""
     icon = {"error": "❌", "warning": "⚠️", "waived": "☑️"}[_label(finding)]
     lines = [
-        (f"{icon} **{escape(finding.rule)} {escape(finding.name)}** ({_label(finding)}) at "
+        (f"{icon} **{escape(finding.rule)} {escape(finding.name)}** ({_label(finding)}{', preview' if finding.preview else ''}) at "
          f"{escape(path)}:{finding.line}:{finding.column}  "),
         escape(finding.message),
     ]

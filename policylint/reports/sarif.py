@@ -119,6 +119,8 @@ def result_dict(path: str, finding: Finding, fingerprint: str, index: Mapping[st
     }
     if finding.rule in index:
         data["ruleIndex"] = index[finding.rule]
+    if finding.preview:
+        data["properties"]["preview"] = True
     if finding.waived:
         justification = waiver_note(finding)
         data["suppressions"] = [{"kind": "external", "status": "accepted", "justification": justification}]

@@ -28,7 +28,8 @@ def format_finding(path: str, finding: Finding, color: bool = False) -> str:
     """``path:line:col: RULE [severity] message``; waived findings say who accepted them."""
     label = "waived" if finding.waived else finding.severity
     text = f"{printable(path)}:{finding.line}:{finding.column}: {_paint(finding.rule, 'bold', color)} "
-    text += f"[{_paint(label, 'waived' if finding.waived else finding.severity, color)}] {printable(finding.message)}"
+    preview = ", preview" if finding.preview else ""  # a rule newer than the pack version adopted
+    text += f"[{_paint(label, 'waived' if finding.waived else finding.severity, color)}{preview}] {printable(finding.message)}"
     if finding.waiver is not None:
         text += f" (waived by {printable(finding.waiver.owner)} until {finding.waiver.expires})"
     return text
