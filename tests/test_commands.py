@@ -53,13 +53,14 @@ def test_rules_lists_every_rule_with_its_origin(tmp_path: Path) -> None:
     proc = run("rules", cwd=tmp_path)
     assert (proc.returncode, proc.stderr) == (0, "")
     lines = proc.stdout.splitlines()
-    assert lines[0].split() == ["id", "name", "severity", "waivable", "recommends", "pack", "or", "plugin"]
+    assert lines[0].split() == ["id", "name", "severity", "waivable", "recommends", "since", "pack", "or", "plugin"]
     rows = {line.split()[0]: line.split() for line in lines[1:]}
     assert len(rows) == 31 + 3 + 6  # the built-in pack, MAN001-MAN003, WVR001-WVR006
-    assert rows["PRM001"] == ["PRM001", "prompting-checklist-incomplete", "error", "no", "prompting", "pack", "builtin"]
-    assert rows["PRM003"][3:] == ["yes", "-", "pack", "builtin"]
-    assert rows["MAN001"][2:] == ["error", "no", "-", "built", "into", "policylint"]
-    assert rows["WVR005"][2:] == ["warning", "no", "-", "built", "into", "policylint"]
+    assert rows["PRM001"] == ["PRM001", "prompting-checklist-incomplete", "error", "no", "prompting", "1", "pack", "builtin"]
+    assert rows["PRM003"][3:] == ["yes", "-", "1", "pack", "builtin"]
+    assert rows["PRM005"][3:] == ["yes", "prompting", "2", "pack", "builtin"]
+    assert rows["MAN001"][2:] == ["error", "no", "-", "-", "built", "into", "policylint"]
+    assert rows["WVR005"][2:] == ["warning", "no", "-", "-", "built", "into", "policylint"]
     assert list(rows) == sorted(rows)
 
 
@@ -70,7 +71,7 @@ def test_rules_json(tmp_path: Path) -> None:
     assert records["RAG001"] == {
         "id": "RAG001", "name": "fine-tuning-for-knowledge", "title": "Fine-tuning proposed to supply missing knowledge",
         "severity": "error", "waivable": False, "recommends": "rag", "applies_to": "fine-tuning", "ignored": False,
-        "built_in": False, "pack": "builtin", "plugin": records["RAG001"]["plugin"],
+        "since": "1", "preview": False, "built_in": False, "pack": "builtin", "plugin": records["RAG001"]["plugin"],
     }
     assert records["RAG001"]["plugin"].startswith("plugin 'policylint.builtin' (policylint ")
     assert records["WVR001"]["built_in"] and records["WVR001"]["pack"] is None

@@ -87,27 +87,39 @@ def resolve(engine: Engine, query: str) -> tuple[list[str], bool]:
     raise UsageError(f"unknown rule {query!r}{did_you_mean(query, candidates)}")
 
 
+def since(engine: Engine) -> dict[str, str]:
+    """The pack version that introduced each pack policy (Python checks and MAN/WVR have none)."""
+    from policylint.packs import Policy
+
+    return {c.rule.id: c.rule.since for c in engine.rule_set.compiled if isinstance(c.rule, Policy)}
+
+
 def listing(engine: Engine, ids: Iterable[str]) -> list[dict[str, Any]]:
-    """One record per rule, as ``rules --format json`` gives it."""
+    """One record per rule, as ``rules --format json`` gives it: ``since`` is the pack version
+    that introduced it, ``preview`` whether it is newer than the version adopted in the
+    configuration in force (``pack-versions``), so that it runs as a warning that never fails."""
     found = origins(engine)
+    introduced = since(engine)
     records = []
     for rule_id in ids:
         rule: RuleInfo = engine.rules[rule_id]
         records.append({
             "id": rule.id, "name": rule.name, "title": rule.title, "severity": rule.severity,
             "waivable": rule.waivable, "recommends": rule.recommends, "applies_to": rule.applies_to,
-            "ignored": rule_id in engine.ignored, **found.get(rule_id, {"built_in": False, "pack": rule.pack, "plugin": None}),
+            "ignored": rule_id in engine.ignored, "since": introduced.get(rule_id), "preview": rule_id in engine.preview,
+            **found.get(rule_id, {"built_in": False, "pack": rule.pack, "plugin": None}),
         })
     return records
 
 
 def listing_text(records: list[dict[str, Any]]) -> str:
-    """Aligned columns: id, name, severity, waivable, recommends, pack or plugin."""
-    rows = [("id", "name", "severity", "waivable", "recommends", "pack or plugin")]
+    """Aligned columns: id, name, severity, waivable, recommends, since, pack or plugin."""
+    rows = [("id", "name", "severity", "waivable", "recommends", "since", "pack or plugin")]
     for r in records:
         off = " (turned off)" if r["ignored"] else ""
+        preview = " (preview: not adopted in pack-versions)" if r.get("preview") else ""
         rows.append((r["id"], r["name"], r["severity"], "yes" if r["waivable"] else "no", r["recommends"] or "-",
-                     origin_text(r) + off))
+                     r.get("since") or "-", origin_text(r) + off + preview))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1] for row in rows]
     return "\n".join(lines) + "\n"
@@ -127,7 +139,9 @@ def _render_listing(engine: Engine, ids: Iterable[str], output_format: str) -> s
 @_describing_options
 @_guarded
 def rules(output_format: str, config_path: str | None, org_config: str | None, disabled_plugins: tuple[str, ...]) -> None:
-    """List every loaded rule: id, name, severity, waivable, recommends, and its pack or plugin."""
+    """List every loaded rule: id, name, severity, waivable, recommends, the pack version that
+    introduced it (since), and its pack or plugin; a rule newer than the version adopted in
+    pack-versions is flagged preview (a warning that never fails the verdict)."""
     engine = _engine(config_path, org_config, disabled_plugins)
     click.echo(_render_listing(engine, sorted(engine.rules), output_format), nl=False)
 
