@@ -11,6 +11,7 @@ one test runs the install step for real.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -88,14 +89,20 @@ def read_outputs(path: Path) -> dict[str, str]:
     return {key: value for key, value in pairs}
 
 
-def run_action(workspace: Path, tmp: Path, event: dict[str, Any], policylint: Path, **given: str) -> Run:
-    """Run the action's steps in ``workspace`` as a runner would, with ``given`` inputs."""
+def run_action(workspace: Path, tmp: Path, event: dict[str, Any], policylint: Path, event_name: str | None = None,
+               **given: str) -> Run:
+    """Run the action's steps in ``workspace`` as a runner would, with ``given`` inputs.
+
+    ``event_name`` is ``github.event_name``: by default ``pull_request`` for a pull request's
+    event, ``push`` for one with ``before``, else none."""
+    if event_name is None:
+        event_name = "pull_request" if "pull_request" in event else "push" if "before" in event else ""
     runner_temp = tmp / "runner-temp"
     runner_temp.mkdir(exist_ok=True)
     summary = tmp / "step-summary.md"
     summary.write_text("", "utf-8")
     context: dict[str, Any] = {
-        "github": {"action_path": str(REPO), "workspace": str(workspace), "event": event},
+        "github": {"action_path": str(REPO), "workspace": str(workspace), "event": event, "event_name": event_name},
         "runner": {"temp": str(runner_temp)},
         "steps": {},
     }
@@ -186,7 +193,8 @@ def policylint(tmp_path: Path) -> Path:
 def test_action_is_composite_with_documented_inputs_and_outputs() -> None:
     assert ACTION["runs"]["using"] == "composite"
     assert ACTION["name"] and ACTION["description"]
-    assert set(ACTION["inputs"]) >= {"paths", "base-ref", "fail-on", "args", "sarif-file", "summary", "version", "plugins"}
+    assert set(ACTION["inputs"]) >= {"paths", "base-ref", "mode", "fail-on", "args", "sarif-file", "summary", "version",
+                                     "plugins"}
     assert ACTION["inputs"]["plugins"]["default"] == ""
     for name, spec in ACTION["inputs"].items():
         assert spec.get("description"), name
@@ -293,6 +301,80 @@ def test_shallow_clone_is_deepened_to_find_the_merge_base(tmp_path: Path, policy
     assert run.status == 1, run.log
     assert "1 manifest checked: 0 passed, 1 failed" in run.log
     assert git("rev-parse", "--is-shallow-repository", cwd=clone) == "false"
+
+
+# --- mode: changed (pull requests) or full (a schedule) -------------------------------------------
+
+def expiring(days: int, rule: str = "RAG001") -> str:
+    """A waiver block that runs out ``days`` from the real today (the action has no --today)."""
+    expires = (datetime.date.today() + datetime.timedelta(days=days)).isoformat()
+    return f'\n[[waivers]]\nrule = "{rule}"\nreason = "launch"\nowner = "search-ml"\nexpires = {expires}\n'
+
+
+#: Passes, with a waiver of FMT001 (it fires) appended by the tests; the scenario's own waiver removed.
+WAIVED = (SCENARIOS / "14-waived.toml").read_text("utf-8").split("[[waivers]]")[0]
+
+
+def test_mode_defaults_to_full_on_a_schedule_only() -> None:
+    default = ACTION["inputs"]["mode"]["default"]
+    assert substitute(default, {"github": {"event_name": "schedule"}}) == "full"
+    for name in ("pull_request", "push", "merge_group", "workflow_dispatch", None):
+        assert substitute(default, {"github": {"event_name": name}}) == "changed", name
+
+
+def test_mode_changed_checks_only_the_change(tmp_path: Path, policylint: Path) -> None:
+    repo, event = pull_request(tmp_path, {"a/mlproject.toml": PASSING})
+    run = run_action(repo, tmp_path, event, policylint, **PLAIN, mode="changed")
+    assert run.status == 0, run.log
+    assert "1 manifest checked: 1 passed, 0 failed" in run.log
+    assert "old/mlproject.toml" not in run.log
+    assert "waivers in" not in run.log  # no waiver listing on a pull request
+
+
+def test_mode_full_checks_every_manifest_and_lists_the_waivers(tmp_path: Path, policylint: Path) -> None:
+    repo, event = pull_request(tmp_path, {"a/mlproject.toml": PASSING, "w/mlproject.toml": WAIVED + expiring(5, "FMT001")})
+    run = run_action(repo, tmp_path, event, policylint, mode="full", sarif_file="", annotations="false")
+    assert run.status == 1, run.log  # old/ fails, though the pull request did not touch it
+    assert run.outputs["exit-code"] == "1"
+    assert "policylint: mode full: checking every manifest under ." in run.log
+    assert "3 manifests checked: 2 passed, 1 failed" in run.log
+    assert re.search(r"^old/mlproject\.toml:\d+:\d+: RAG001 \[error\] ", run.log, re.MULTILINE), run.log
+    assert re.search(r"^w/mlproject\.toml:\d+ +FMT001 +search-ml .* expiring soon \(WVR006\) +launch$", run.log, re.MULTILINE), run.log
+    assert "1 waiver in 3 manifests" in run.log
+    assert "## policylint waivers" in run.summary and "| w/mlproject.toml |" in run.summary
+    assert "old/mlproject.toml" in run.summary  # the check's own Markdown report, every manifest
+
+
+def test_scheduled_run_surfaces_an_expired_waiver_nobody_touched(tmp_path: Path, policylint: Path) -> None:
+    """main holds a manifest whose waiver has run out; a pull request elsewhere passes, the nightly run fails."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", "-b", "main", cwd=repo)
+    write(repo / "lapsed" / "mlproject.toml", WAIVED + expiring(-1, "FMT001"))
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "base", cwd=repo)
+    base = git("rev-parse", "HEAD", cwd=repo)
+    write(repo / "a" / "mlproject.toml", PASSING)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "proposal", cwd=repo)
+    run = run_action(repo, tmp_path, {"pull_request": {"base": {"sha": base}}}, policylint, **PLAIN)
+    assert run.status == 0, run.log
+    assert "lapsed/" not in run.log
+    nightly = run_action(repo, tmp_path, {}, policylint, event_name="schedule", **PLAIN)  # mode: its default
+    assert nightly.status == 1, nightly.log
+    assert re.search(r"^lapsed/mlproject\.toml:\d+:\d+: WVR001 \[error\] ", nightly.log, re.MULTILINE), nightly.log
+    assert re.search(r"^lapsed/mlproject\.toml:\d+ .* expired \(WVR001\) ", nightly.log, re.MULTILINE), nightly.log
+    # base-ref given (a schedule has none, but a caller may pass one): full ignores it
+    pinned = run_action(repo, tmp_path, {}, policylint, event_name="schedule", base_ref=base, **PLAIN)
+    assert pinned.status == 1 and "2 manifests checked" in pinned.log, pinned.log
+
+
+def test_unknown_mode_is_a_tool_error(tmp_path: Path, policylint: Path) -> None:
+    repo, event = pull_request(tmp_path, {"a/mlproject.toml": PASSING})
+    run = run_action(repo, tmp_path, event, policylint, **PLAIN, mode="nightly")
+    assert run.status == 2, run.log
+    assert run.outputs["exit-code"] == "2"
+    assert "::error title=policylint::the mode input is changed or full, not 'nightly'" in run.log
 
 
 # --- the reports: SARIF file, job summary, annotations ------------------------------------------
@@ -407,13 +489,47 @@ def test_documented_check_command_runs(command: str, tmp_path: Path, policylint:
     proc = subprocess.run(["bash", "-c", command], cwd=repo, env=env, capture_output=True, text=True,
                           timeout=TIMEOUT, check=False)
     nothing_changed = "--changed-since HEAD" in command  # a clean checkout: no manifest to check
+    full = "--changed-since" not in command  # a scheduled run: every manifest, old/ on main too
     assert proc.returncode == (0 if "--exit-zero" in command or nothing_changed else 1), proc.stdout + proc.stderr
     report = re.search(r"-o (\S+)", command)
     if report:
-        assert "b/mlproject.toml" in (repo / report.group(1)).read_text("utf-8")
+        written = (repo / report.group(1)).read_text("utf-8")
+        assert "b/mlproject.toml" in written and ("old/mlproject.toml" in written) == full
     shown = summary.read_text("utf-8") if "GITHUB_STEP_SUMMARY" in command else proc.stdout
     if not nothing_changed:
-        assert "b/mlproject.toml" in shown and "old/" not in shown, shown
+        assert "b/mlproject.toml" in shown and ("old/" in shown) == full, shown
+
+
+def test_docs_have_full_runs() -> None:
+    """The nightly snippets check every manifest: at least one documented check has no --changed-since."""
+    assert [c for c in documented_checks() if "--changed-since" not in c]
+    assert "cron:" in DOC and '$CI_PIPELINE_SOURCE == "schedule"' in DOC
+
+
+def documented_waivers() -> list[str]:
+    """The `policylint waivers ...` commands of docs/ci.md's snippets."""
+    return [c.strip() for c in re.findall(r"(?:run: |- |^)(policylint waivers\b[^\n#]*)", DOC, re.MULTILINE)]
+
+
+@pytest.mark.parametrize("command", documented_waivers())
+def test_documented_waivers_command_runs(command: str, tmp_path: Path, policylint: Path) -> None:
+    """In a checkout whose untouched manifest holds a lapsed waiver, the command lists it: exit 1,
+    unless the command lets exit 1 through to the check that follows it."""
+    repo, _ = pull_request(tmp_path, {"lapsed/mlproject.toml": WAIVED + expiring(-1, "FMT001"),
+                                      "soon/mlproject.toml": WAIVED + expiring(3, "FMT001")})
+    summary = write(tmp_path / "summary.md", "")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_"))}
+    env.update(GITHUB_STEP_SUMMARY=str(summary), PATH=f"{policylint.parent}{os.pathsep}{env['PATH']}")
+    proc = subprocess.run(["bash", "-c", command], cwd=repo, env=env, capture_output=True, text=True,
+                          timeout=TIMEOUT, check=False)
+    assert proc.returncode == (0 if '[ "$?" -eq 1 ]' in command else 1), proc.stdout + proc.stderr
+    shown = summary.read_text("utf-8") if "GITHUB_STEP_SUMMARY" in command else proc.stdout
+    assert "lapsed/mlproject.toml" in shown and "expired (WVR001)" in shown, shown
+    assert "soon/mlproject.toml" in shown and "expiring soon (WVR006)" in shown, shown
+    broken = subprocess.run(["bash", "-c", command], cwd=tmp_path, env={**env, "POLICYLINT_ORG_CONFIG": "/nonexistent"},
+                            capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    assert broken.returncode != 0, broken.stdout + broken.stderr  # a tool error (exit 2) is never let through
+    assert broken.stderr.startswith("policylint: error: POLICYLINT_ORG_CONFIG"), broken.stderr
 
 
 def test_docs_run_every_ci_format() -> None:
