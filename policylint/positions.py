@@ -29,6 +29,7 @@ multi-line string at the end of the text. Offsets are kept, and turned into
 from __future__ import annotations
 
 import re
+from typing import Any, Protocol, cast
 from bisect import bisect_right
 from collections.abc import Mapping
 
@@ -49,18 +50,30 @@ _MAX_DEPTH = 100
 # can match instead, and a failure takes linear time.
 
 # Spaces, tabs and CRs: the blanks allowed inside a line.
-_BLANKS = re.compile(r"[ \t\r]*")
+class _AlwaysMatches(Protocol):
+    """A pattern that matches wherever it is tried: it may match the empty string, or it reads
+    text the TOML parser already accepted. Typed so, ``match`` never gives None (no check at
+    run time: these run once per character class in the scan)."""
+
+    def match(self, string: str, pos: int = ..., endpos: int = ...) -> re.Match[str]: ...
+
+
+def _always(pattern: str) -> _AlwaysMatches:
+    return cast(_AlwaysMatches, re.compile(pattern))
+
+
+_BLANKS = _always(r"[ \t\r]*")
 # Blanks, line ends and comments (a comment runs to, not through, its line end).
 _SKIP_RE = r"[ \t\r\n]*(?:#[^\n]*[ \t\r\n]*)*"
-_SKIP = re.compile(_SKIP_RE)
+_SKIP = _always(_SKIP_RE)
 
 _BARE = r"[A-Za-z0-9_-]+"
 _BARE_KEY = re.compile(_BARE)
 # One-line strings from the opening quote: the raw body in group 1, then the closing
 # quote if there is one before the line ends. In a basic string a backslash takes the
 # next character with it, unless that is a line end or there is none.
-_BASIC = re.compile(r'"([^"\\\n]*(?:\\[^\n]?[^"\\\n]*)*)"?')
-_LITERAL = re.compile(r"'([^'\n]*)'?")
+_BASIC = _always(r'"([^"\\\n]*(?:\\[^\n]?[^"\\\n]*)*)"?')
+_LITERAL = _always(r"'([^'\n]*)'?")
 # Complete multi-line strings, with up to two quotes glued to the closing delimiter. A
 # basic one ends at the first `"""` not taken by a backslash (which takes any one
 # character, line ends included); a literal one at the first `'''`.
@@ -79,18 +92,18 @@ _VALUE_RE = (
     + rf"|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}} (?=\d{{2}}:){_SCALAR_RE}"
     + rf"|{_SCALAR_RE}"
 )
-_VALUE = re.compile(_VALUE_RE)
+_VALUE = _always(_VALUE_RE)
 
 # In an array, after blanks, line ends, comments and commas: group 1, the closing
 # bracket; 2, an opening one; 3, a value (read). None: the end, or a stray character.
 _ARRAY_SKIP_RE = r"[ \t\r\n,]*(?:#[^\n]*[ \t\r\n,]*)*"
-_ARRAY_SKIP = re.compile(_ARRAY_SKIP_RE)
-_ARRAY_ITEM = re.compile(_ARRAY_SKIP_RE + rf"(?:(\])|([\[{{])|(?:{_VALUE_RE})())?")
+_ARRAY_SKIP = _always(_ARRAY_SKIP_RE)
+_ARRAY_ITEM = _always(_ARRAY_SKIP_RE + rf"(?:(\])|([\[{{])|(?:{_VALUE_RE})())?")
 # In an inline table, after blanks, line ends, comments and stray characters (commas
 # among them): group 1, the closing brace; 2, a bare key, then 3, a dot after it, or
 # 4, `=`, then 5, an opening bracket, or 6, a value (read); 7, a quoted key. None: the end.
 _TABLE_SKIP_RE = r"""[^}A-Za-z0-9_\-"'#]*(?:#[^\n]*[^}A-Za-z0-9_\-"'#]*)*"""
-_TABLE_ITEM = re.compile(
+_TABLE_ITEM = _always(
     _TABLE_SKIP_RE
     + rf"""(?:(\}})|({_BARE})[ \t\r]*(?:(\.)|(=)[ \t\r]*(?:([\[{{])|(?:{_VALUE_RE})())?)?|(["']))?"""
 )
@@ -299,9 +312,10 @@ class _Scanner:
                 match = _LITERAL.match(src, pos)
                 names.append(match.group(1))
             else:
-                match = _BARE_KEY.match(src, pos)
-                if not match:
+                bare = _BARE_KEY.match(src, pos)
+                if not bare:
                     return pos, names
+                match = bare
                 names.append(match.group())
             pos = blanks(src, match.end()).end()
             if not src.startswith(".", pos):
@@ -351,7 +365,8 @@ class _Scanner:
         array_item = _ARRAY_ITEM.match
         table_item = _TABLE_ITEM.match
         value = _VALUE.match
-        frame = [src[pos] == "[", path, depth, 0]
+        # [is_array, path, depth, next index], mutated in place (a list: cheaper than an object).
+        frame: list[Any] = [src[pos] == "[", path, depth, 0]
         stack = [frame]
         pos += 1
         while True:
@@ -405,9 +420,10 @@ class _Scanner:
                         stack.append(frame)
                         continue
                     # A dotted or quoted key, no value, or too deep: read it in steps.
-                    pos, element = self.key_eq(match.start(kind if kind == 7 else 2), path)
-                    if element is None or depth > _MAX_DEPTH:
+                    pos, read = self.key_eq(match.start(kind if kind == 7 else 2), path)
+                    if read is None or depth > _MAX_DEPTH:
                         continue
+                    element = read
                     char = src[pos : pos + 1]
                     if char == "{" or char == "[":
                         frame = [char == "[", element, depth, 0]
