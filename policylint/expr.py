@@ -804,10 +804,7 @@ class Compiler:
             elif name in self.fields:
                 self._check_showable(name, column)
                 self._template_reads.add(name)
-                if noun:
-                    parts.append(lambda ns, name=name, noun=noun: render_count(ns.get(name, ABSENT), noun))
-                else:
-                    parts.append(lambda ns, name=name: render(ns.get(name, ABSENT)))
+                parts.append(_field_text(name, noun))
             else:
                 raise ExpressionError(f"unknown field {name!r}{did_you_mean(name, self.fields)}", column)
             position = match.end()
@@ -875,6 +872,13 @@ def _stray_brace(text: str) -> int | None:
         if char in "{}":
             return index
     return None
+
+
+def _field_text(path: str, noun: str) -> Callable[[Namespace], str]:
+    """A field's value as a message shows it, counted with ``noun`` when one is given."""
+    if noun:
+        return lambda ns: render_count(ns.get(path, ABSENT), noun)
+    return lambda ns: render(ns.get(path, ABSENT))
 
 
 def _const_text(text: str) -> Callable[[Namespace], str]:

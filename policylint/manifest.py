@@ -522,7 +522,7 @@ def _cross_field_problems(source: Source, data: dict[str, Any], reported: set[st
     domain_examples = _number(data_table, "domain_examples")
     if domain_examples is not None and "data.domain_examples" not in reported:
         # Domain examples are a subset of the high-quality ones (= examples when not declared).
-        bound = ("high_quality", high_quality, high_quality_ok) if "high_quality" in data_table else ("examples", examples, examples_ok)
+        bound = ("high_quality", high_quality, high_quality_ok) if "high_quality" in data_table else ("examples", examples, examples_ok)  # type: ignore[operator]
         name, limit, ok = bound
         if ok and domain_examples > limit:  # type: ignore[operator]
             message = (

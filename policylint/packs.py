@@ -47,7 +47,7 @@ class Key(NamedTuple):
             return f"expected {self.expected}, got {type_name(value)} {show(value)}".rstrip()
         if self.choices and value not in self.choices:
             return f"expected one of {', '.join(map(repr, self.choices))}, got {show(value)}{did_you_mean(str(value), self.choices)}"
-        if self.pattern and not re.fullmatch(self.pattern, value):
+        if self.pattern and not re.fullmatch(self.pattern, str(value)):
             return f"expected {self.expected}, got {show(value)}"
         return None
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from policylint import toml
 from policylint.engine import Engine, EngineOptions
@@ -259,7 +259,7 @@ def _merge(target: dict[str, Any], fragment: Mapping[str, Any]) -> None:
             target[name] = copy.deepcopy(value)
 
 
-def _fail(path: Path, text: str, key_path: tuple[str | int, ...], message: str) -> None:
+def _fail(path: Path, text: str, key_path: tuple[str | int, ...], message: str) -> NoReturn:
     line, column = SourceIndex.from_text(text).locate(key_path) if key_path else (1, 1)
     raise CaseFileError(located(str(path), line, column, message))
 

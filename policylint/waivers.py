@@ -54,7 +54,7 @@ def apply_waivers(
 
         def report(rule_id: str, message: str) -> None:
             name, severity, _ = WAIVER_RULES[rule_id]
-            problems.append(source.finding(rule_id, name, severity, message, key_path))  # noqa: B023
+            problems.append(source.finding(rule_id, name, severity, message, key_path))  # type: ignore[arg-type]  # noqa: B023
 
         before = len(problems)
         if expires < today:

@@ -6,9 +6,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from policylint.findings import Finding, ManifestResult, RuleInfo, Summary
+from policylint.findings import Finding, ManifestResult, RuleInfo, Summary, Waiver
 
 if TYPE_CHECKING:
+    from policylint.baseline import Outcome
     from policylint.config.provenance import RunSettings
 
 
@@ -24,6 +25,23 @@ class ReportContext:
     ignored: tuple[str, ...] = ()
     #: What differs from the built-in defaults, with origins, and the manifests excluded.
     settings: RunSettings | None = None
+    #: What each baseline applied found (``--baseline``): its file, stale entries, ignored ones.
+    baseline: tuple[Outcome, ...] = ()
+    #: ``check --no-waivers``: every waiver was ignored for this (audit) run.
+    waivers_ignored: bool = False
+    #: SARIF: ``include`` waived and baselined results as suppressed ones, or ``omit`` them.
+    sarif_suppressed: str = "include"
+
+    def baseline_files(self) -> str:
+        """The baseline file(s) applied, for ``in the baseline FILE``."""
+        return ", ".join(o.file for o in self.baseline) or "baseline"
+
+    def run_notes(self) -> list[str]:
+        """Notes on the run itself: waivers ignored, what the baseline accepted, stale entries."""
+        notes = ["waivers ignored (--no-waivers)"] if self.waivers_ignored else []
+        for outcome in self.baseline:
+            notes += outcome.notes()
+        return notes
 
     def settings_note(self) -> str | None:
         """``settings: params.quality_bar = 0.9 (org config ...)``, or None when nothing changed."""
@@ -48,15 +66,20 @@ def waiver_note(finding: Finding) -> str:
 def verdict_reason(result: ManifestResult) -> str:
     """Why the verdict is what it is, in a few words; empty for a pass that needed no waiver."""
     if not result.passed:
-        errors = _rule_ids(f for f in result.findings if f.severity == "error" and not f.waived)
+        errors = _rule_ids(f for f in result.findings if f.severity == "error" and not f.waived and not f.baselined)
         if errors:
             return f"errors: {errors}"
-        return f"warnings: {_rule_ids(f for f in result.findings if not f.waived and not f.preview)} (fail-on warning)"
-    accepted = {}
+        unaccepted = (f for f in result.findings if not f.waived and not f.baselined and not f.preview)
+        return f"warnings: {_rule_ids(unaccepted)} (fail-on warning)"
+    accepted: dict[str, Waiver] = {}
     for finding in result.findings:
         if finding.waived and finding.severity == "error" and finding.waiver is not None:
             accepted.setdefault(finding.rule, finding.waiver)
-    return "; ".join(f"{rule} waived by {w.owner} until {w.expires}" for rule, w in accepted.items())
+    reasons = [f"{rule} waived by {w.owner} until {w.expires}" for rule, w in accepted.items()]
+    baselined = _rule_ids(f for f in result.findings if f.baselined and f.severity == "error")
+    if baselined:
+        reasons.append(f"{baselined} in the baseline")
+    return "; ".join(reasons)
 
 
 def _rule_ids(findings: Iterable[Finding]) -> str:
