@@ -330,13 +330,12 @@ def _candidates(keys: list[str], data: Mapping[str, Any], thresholds: list[float
             value = min(scores) if scores else 0.5
             yield _Candidate(2.0 * len(missing), {k: value for k in missing}, placeholder=True)
     if {"prompting.best", "checklist.best"} & condition.fields:
-        scores = {k: v for k in (*_STEP_KEYS, _DOMAIN_PROMPT) if (v := _get(data, k)) is not ABSENT}
-        if scores:  # the best score lower: cap every score at the highest value the rule accepts
-            field = FIELDS[_STEP_KEYS[0]]
-            top = max(scores.values())
+        declared = {k: v for k in (*_STEP_KEYS, _DOMAIN_PROMPT) if (v := _get(data, k)) is not ABSENT}
+        if declared:  # the best score lower: cap every score at the highest value the rule accepts
+            top = max(declared.values())
             for cap in sorted({t - 0.01 for t in thresholds} | {t for t in thresholds}, reverse=True):
                 if 0 <= cap < top:
-                    edits = {k: round(cap, 6) for k, v in scores.items() if v > cap}
+                    edits = {k: round(cap, 6) for k, v in declared.items() if v > cap}
                     yield _Candidate(1.0 + (top - cap) / max(top, 1e-9) + 0.1 * len(edits), edits)
 
 
@@ -390,13 +389,13 @@ def _grid_search(key: str, field: FieldType, origin: float, step: float, low: fl
 def _discrete(key: str, current: Any) -> Iterator[_Candidate]:
     field = FIELDS[key]
     if field.kind == "bool":
-        for value in (True, False):
-            if value != current:
-                yield _Candidate(3.0, {key: value})
+        for flag in (True, False):
+            if flag != current:
+                yield _Candidate(3.0, {key: flag})
     elif field.kind == "enum":
-        for value in field.values:
-            if value != current:
-                yield _Candidate(3.0 if key != "evaluation.failures.mode" else 50.0, {key: value})
+        for choice in field.values:
+            if choice != current:
+                yield _Candidate(3.0 if key != "evaluation.failures.mode" else 50.0, {key: choice})
     elif field.kind == "list" and field.item is not None and field.item.kind == "enum":
         items = list(current) if current is not ABSENT else []
         for item in items:  # drop a reason: the last resort (it changes the proposal's case)
