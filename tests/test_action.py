@@ -543,3 +543,77 @@ def test_docs_embed_the_real_help() -> None:
     real = subprocess.run([sys.executable, "-m", "policylint", "check", "--help"], capture_output=True, text=True,
                           env=env, check=True).stdout
     assert embedded == real.replace("python -m policylint", "policylint")
+
+
+# --- docs/adopting.md -------------------------------------------------------------------------------
+
+ADOPTING = (REPO / "docs" / "adopting.md").read_text("utf-8")
+#: The date the adoption guide's commands are run on, unless one gives --today itself.
+ADOPTION_DAY = "2026-12-01"
+
+
+def shell_commands(markdown: str) -> list[tuple[str, int]]:
+    """Every command of the ```sh blocks, in order, with the exit status its ``# exit N`` comment
+    promises (0 without one). A here-document belongs to the command that opens it."""
+    commands: list[tuple[str, int]] = []
+    for block in re.findall(r"```sh\n(.*?)```", markdown, re.DOTALL):
+        lines = block.splitlines()
+        while lines:
+            line = lines.pop(0)
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            heredoc = re.search(r"<<-?'?(\w+)'?", line)
+            text = line
+            if heredoc:
+                while lines:
+                    body = lines.pop(0)
+                    text += "\n" + body
+                    if body == heredoc.group(1):
+                        break
+                else:
+                    raise AssertionError(f"unterminated here-document: {line}")
+            expected = re.search(r"#\s*exit (\d)\b", line)
+            commands.append((text, int(expected.group(1)) if expected else 0))
+    return commands
+
+
+def test_adopting_guide_commands_run_in_order(tmp_path: Path) -> None:
+    """The guide's commands, run one after another in a git repository made of examples/, exit as
+    their comments say; policylint's date is pinned (check and waivers get --today unless given)."""
+    commands = shell_commands(ADOPTING)
+    run_names = {m.group(1) for c, _ in commands for m in re.finditer(r"\bpolicylint (\w+)", c)}
+    assert {"check", "waivers", "rule", "rules"} <= run_names, commands
+    assert any("--changed-since" in c for c, _ in commands) and any(" --format markdown" in c for c, _ in commands)
+    repo = tmp_path / "repo"
+    shutil.copytree(REPO / "examples", repo)
+    git("init", "-q", "-b", "main", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "manifests as they were before policylint", cwd=repo)
+    git("update-ref", "refs/remotes/origin/main", "main", cwd=repo)  # as a clone would have it
+    wrapper = write(tmp_path / "bin" / "policylint", (
+        "#!/bin/sh\n"
+        'command="$1"\n'
+        'case "$command" in check|waivers)\n'
+        '  case " $* " in *" --today "*) ;; *) shift; set -- "$command" --today ' + ADOPTION_DAY + ' "$@" ;; esac ;;\n'
+        "esac\n"
+        f'exec "{sys.executable}" -m policylint "$@"\n'
+    ))
+    wrapper.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_", "POLICYLINT_"))}
+    env.update(PATH=f"{wrapper.parent}{os.pathsep}{env['PATH']}", NO_COLOR="1")
+    for command, expected in commands:
+        proc = subprocess.run(["bash", "-eo", "pipefail", "-c", command], cwd=repo, env=env, capture_output=True,
+                              text=True, timeout=TIMEOUT, check=False)
+        assert proc.returncode == expected, f"{command}\n-> exit {proc.returncode}\n{proc.stdout}{proc.stderr}"
+    # what the steps promise, beyond their exit statuses
+    listed = subprocess.run(["bash", "-c", "policylint waivers --format json"], cwd=repo, env=env, capture_output=True,
+                            text=True, check=True).stdout
+    assert [(w["path"], w["rule"], w["status"]) for w in json.loads(listed)["waivers"]] == [
+        ("distill-low-volume/mlproject.toml", "DST001", "active"), ("waived/mlproject.toml", "FMT001", "active")]
+    assert "| distill-low-volume/mlproject.toml |" in (repo / "waivers.md").read_text("utf-8")
+    assert json.loads((repo / "policylint-report.json").read_text("utf-8"))["summary"]["failed"] == 2
+
+
+def test_adopting_guide_extracts_here_documents_whole() -> None:
+    assert shell_commands("```sh\ncat > x <<'EOF'\na # exit 3\nEOF\nfalse  # exit 1\n```\n") == [
+        ("cat > x <<'EOF'\na # exit 3\nEOF", 0), ("false  # exit 1", 1)]
