@@ -304,3 +304,22 @@ def test_help_does_not_import_the_heavy_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "[]"
+
+
+def test_waiver_of_a_rule_turned_off_agrees_with_check(tmp_path: Path) -> None:
+    """A waiver of a rule that did not run is neither used nor stale (no WVR005), as check says."""
+    (tmp_path / "policylint.toml").write_text('ignore = ["DAT004"]\n', "utf-8")  # a warning: a repository may
+    manifest(tmp_path, waiver("DAT004", 60), waiver("DAT004", -2))
+    status, doc = audit(tmp_path)
+    assert statuses(doc) == [("DAT004", "active", []), ("DAT004", "expired", ["WVR001"])]  # WVR001 always runs
+    assert audited_wvr(doc) == check_wvr(tmp_path)
+    assert status == 1
+
+
+def test_standard_input(tmp_path: Path) -> None:
+    text = HEAD + waiver("FMT001", 3)
+    proc = subprocess.run([sys.executable, "-m", "policylint", "waivers", "-", "--today", TODAY.isoformat(), "--format",
+                           "json"], input=text, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert statuses(json.loads(proc.stdout)) == [("FMT001", "expiring soon", ["WVR006"])]
+    assert json.loads(proc.stdout)["waivers"][0]["path"] == "-"
