@@ -228,3 +228,21 @@ def test_docs_describe_safe_upgrades() -> None:
     upgrades = (REPO / "docs" / "upgrades.md").read_text("utf-8")
     for word in ("since", "pack-versions", "preview", "policylint upgrade", "--write"):
         assert word in upgrades
+
+
+def test_an_organisation_pack_uses_the_same_key(repo: Path) -> None:
+    pack = repo.parent / "acme"
+    pack.mkdir()
+    (pack / "pack.toml").write_text('[pack]\nname = "acme"\nversion = "2"\ndescription = "Ours."\n', "utf-8")
+    for rule_id, since in (("ACM001", "1"), ("ACM002", "2")):
+        (pack / f"{rule_id}.toml").write_text(
+            f'id = "{rule_id}"\nname = "acme-{rule_id[-1]}"\ntitle = "Acme {rule_id}"\nseverity = "error"\n'
+            f'applies_to = "any"\nsince = "{since}"\npoints_at = "project.name"\nwhen = "true"\nmessage = "m"\nrationale = "r"\n',
+            "utf-8")
+    org(repo).write_text('policy-paths = ["acme"]\npack-versions = { acme = "1" }\n', "utf-8")
+    proc = run("check", "--format", "json", "mlproject.toml", cwd=repo, org=org(repo))
+    found = {f["rule"]: f for f in json.loads(proc.stdout)["manifests"][0]["findings"]}
+    assert (found["ACM001"]["severity"], found["ACM001"].get("preview")) == ("error", None)
+    assert (found["ACM002"]["severity"], found["ACM002"]["preview"]) == ("warning", True)
+    listed = json.loads(run("upgrade", "--pack", "acme", "--format", "json", cwd=repo, org=org(repo)).stdout)
+    assert [a["id"] for a in listed["packs"][0]["adds"]] == ["ACM002"]
