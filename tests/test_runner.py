@@ -1,5 +1,5 @@
-"""The run itself (issue 11, items 3 and 9): workers that fail closed, and one order for serial
-and parallel runs."""
+"""The run itself (issue 11, items 3, 4, 5 and 9): workers that fail closed, checking before
+reporting, reports whatever the locale, and one order for serial and parallel runs."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import re
 import subprocess
 import sys
 import textwrap
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 
-from conftest import SCENARIOS
+from conftest import REPO, SCENARIOS
 
 PASSING = (SCENARIOS / "01-format-at-scale.toml").read_text("utf-8")
 FAILING = (SCENARIOS / "02-knowledge-via-fine-tuning.toml").read_text("utf-8")
@@ -135,6 +137,148 @@ def test_an_error_in_a_worker_is_passed_on(tmp_path: Path) -> None:
     # whichever worker reports first: the first failing manifest of its chunk
     assert re.match(r"policylint: error: [ab]/p0[0-9]{2}/mlproject.toml: rule RAG001 \(", lines[0]), lines[0]
     assert lines[0].endswith("RAG001.toml) failed: ZeroDivisionError: division by zero")
+
+
+# -- item 4: checking before reporting -------------------------------------------------------
+
+@pytest.mark.parametrize("output_format", ["json", "text"])
+def test_a_rule_that_raises_is_named_with_its_manifest_not_the_report(tmp_path: Path, output_format: str) -> None:
+    (tmp_path / "mlproject.toml").write_text(FAILING, "utf-8")
+    proc = policylint("check", "--format", output_format, *TODAY, ".", cwd=tmp_path, prelude=BREAK_RAG001)
+    assert proc.returncode == 2
+    assert proc.stdout == b""  # not half a report
+    err = proc.stderr.decode()
+    assert err.startswith("policylint: error: mlproject.toml: rule RAG001 (")
+    assert err.endswith("RAG001.toml) failed: ZeroDivisionError: division by zero\n")
+    assert "report format" not in err
+
+
+def test_debug_prints_the_traceback_and_still_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "mlproject.toml").write_text(FAILING, "utf-8")
+    proc = policylint("check", "--format", "json", *TODAY, ".", cwd=tmp_path, prelude=BREAK_RAG001,
+                      env=environ(POLICYLINT_DEBUG="1"))
+    assert proc.returncode == 2
+    err = proc.stderr.decode()
+    assert err.startswith("Traceback (most recent call last):")
+    assert "ZeroDivisionError: division by zero" in err and "in evaluate" in err
+    assert err.splitlines()[-1].startswith("policylint: error: mlproject.toml: rule RAG001")
+
+
+def test_debug_shows_a_workers_traceback(tmp_path: Path) -> None:
+    corpus(tmp_path, {"a": 150, "b": 150})
+    proc = policylint("check", "-j", "2", *TODAY, ".", cwd=tmp_path, prelude=BREAK_RAG001,
+                      env=environ(POLICYLINT_DEBUG="1"))
+    assert proc.returncode == 2
+    err = proc.stderr.decode()
+    assert "(in a worker process)" in err and "in evaluate" in err and "ZeroDivisionError" in err
+
+
+def with_format(body: str) -> str:
+    return f"""
+import policylint.session as session
+init = session.Session.__init__
+def render(results, context, out):
+{textwrap.indent(textwrap.dedent(body), "    ")}
+def patched(self, *args, **kwargs):
+    init(self, *args, **kwargs)
+    self.formats["lazy"] = session._guard_reporter(render, "plugin 'lazy' (lazy 1.0)", "lazy")
+session.Session.__init__ = patched
+"""
+
+
+def test_a_reporter_that_reads_nothing_cannot_turn_a_failure_into_a_pass(tmp_path: Path) -> None:
+    (tmp_path / "mlproject.toml").write_text(FAILING, "utf-8")
+    proc = policylint("check", "--format", "lazy", *TODAY, ".", cwd=tmp_path,
+                      prelude=with_format("out.write('nothing read\\n')"))
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, b"nothing read\n", b"")
+
+
+def test_a_reporter_that_fails_halfway_leaves_nothing_on_stdout(tmp_path: Path) -> None:
+    (tmp_path / "mlproject.toml").write_text(FAILING, "utf-8")
+    proc = policylint("check", "--format", "lazy", *TODAY, ".", cwd=tmp_path,
+                      prelude=with_format("out.write('{\"half\": ' * 10000)\nraise RuntimeError('disk full')"))
+    assert proc.returncode == 2
+    assert proc.stdout == b""
+    assert proc.stderr == b"policylint: error: plugin 'lazy' (lazy 1.0): report format 'lazy' failed: RuntimeError: disk full\n"
+
+
+def test_an_internal_error_while_checking_names_the_manifest(tmp_path: Path) -> None:
+    (tmp_path / "mlproject.toml").write_text(FAILING, "utf-8")
+    prelude = """
+    import policylint.engine as engine
+    def decide(self, loaded):
+        raise MemoryError()
+    engine.Engine.decide = decide
+    """
+    proc = policylint("check", *TODAY, ".", cwd=tmp_path, prelude=prelude)
+    assert proc.returncode == 2 and proc.stdout == b""
+    err = proc.stderr.decode()
+    if sys.version_info >= (3, 11):  # exceptions' notes
+        assert "internal error: MemoryError" in err and "while checking mlproject.toml" in err
+
+
+@pytest.mark.parametrize("output_format", ["json", "text"])
+def test_a_closed_pipe_exits_quietly_and_non_zero(tmp_path: Path, output_format: str) -> None:
+    """`policylint check . | head -1`: the reader is gone before the report is written (`true`
+    reads nothing, so the write fails whatever the pipe's buffer size)."""
+    corpus(tmp_path, {"a": 30})
+    code = "from policylint.cli import main; main()"
+    script = f"set -o pipefail; '{sys.executable}' -c '{code}' check --today 2026-12-01 --format {output_format} . | true"
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, cwd=tmp_path, env=environ(), timeout=60,
+                          check=False)
+    assert proc.returncode == 2
+    assert proc.stderr == b""  # no traceback, not even "Exception ignored ... BrokenPipeError"
+
+
+# -- item 5: reports whatever the locale --------------------------------------------------------
+
+UNICODE = (REPO / "examples" / "waived" / "mlproject.toml").read_text("utf-8").replace(
+    'name = "receipts-parser"', 'name = "Ünïcødé ✓ 测试"').replace(
+    'owner = "payments-ml"', 'owner = "payments-ml 🚀"').replace('reason = "Launch', 'reason = "Ünïcødé – “quoted” ✓ Launch')
+
+LOCALES = {
+    "cp1252": {"PYTHONIOENCODING": "cp1252"},
+    "C": {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0", "PYTHONIOENCODING": ""},
+}
+
+
+def parse(output_format: str, data: bytes) -> None:
+    """Machine formats are UTF-8 and parse; the others at least decode."""
+    text = data.decode("utf-8")
+    if output_format in ("json", "sarif", "gitlab"):
+        json.loads(text)
+    elif output_format == "junit":
+        ET.fromstring(data)
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_every_format_under_a_non_utf8_locale(tmp_path: Path, output_format: str, locale: str) -> None:
+    (tmp_path / "unicode").mkdir()
+    (tmp_path / "unicode" / "mlproject.toml").write_text(UNICODE, "utf-8")
+    env = environ(**LOCALES[locale])
+    examples = policylint("check", "--format", output_format, *TODAY, str(REPO / "examples"), cwd=tmp_path, env=env)
+    assert examples.returncode == 1, examples.stderr  # knowledge-via-fine-tuning fails
+    parse(output_format, examples.stdout)
+    unicode = policylint("check", "--format", output_format, *TODAY, "unicode", cwd=tmp_path, env=env)
+    assert unicode.returncode in (0, 1), unicode.stderr
+    parse(output_format, unicode.stdout)
+    assert unicode.returncode == 0
+    if output_format == "text":  # the terminal's encoding, and escapes for what it lacks
+        assert unicode.stdout.isascii() or locale != "C"
+        assert b"waived by payments-ml \\U0001f680 until 2027-03-31" in unicode.stdout
+    elif output_format != "gitlab":  # UTF-8 whatever the locale (GitLab leaves waived findings out)
+        assert "payments-ml 🚀".encode() in unicode.stdout
+
+
+def test_output_file_is_utf8_under_a_c_locale(tmp_path: Path) -> None:
+    (tmp_path / "mlproject.toml").write_text(UNICODE, "utf-8")
+    proc = policylint("check", "--format", "json", "-o", "report.json", *TODAY, ".", cwd=tmp_path,
+                      env=environ(**LOCALES["C"]))
+    assert proc.returncode in (0, 1), proc.stderr
+    assert proc.stdout.isascii()
+    assert "payments-ml 🚀" in (tmp_path / "report.json").read_text("utf-8")
+    assert b"payments-ml \\U0001f680" in proc.stdout
 
 
 # -- item 9: one order, serial or parallel ------------------------------------------------------
