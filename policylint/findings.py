@@ -60,6 +60,8 @@ class Finding(NamedTuple):
     #: Its rule is newer than the adopted version of its pack (``pack-versions``): a warning
     #: that never fails the verdict nor sets the recommendation.
     preview: bool = False
+    #: Accepted by the baseline (``--baseline``): it does not fail the verdict, reports mark it.
+    baselined: bool = False
 
     def sort_key(self) -> tuple[int, str, int, tuple[str | int, ...]]:
         """Findings are sorted by line, then rule id (the spec); column and text break ties,

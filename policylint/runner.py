@@ -318,3 +318,101 @@ def _died(exitcode: int | None, held: list[str]) -> str:
         return f"a worker process {how}; the run stops"
     shown = ", ".join(held[:5]) + (f" and {len(held) - 5:,} more" if len(held) > 5 else "")
     return f"a worker process {how} while checking {len(held):,} manifest(s), not checked: {shown}"
+
+
+def settle(
+    results: list[ManifestResult],
+    run: Plan,
+    *,
+    baseline: str | None = None,
+    write_baseline: str | None = None,
+    no_waivers: bool = False,
+    tool_version: str = "",
+    warn: Callable[[str], None] | None = None,
+) -> tuple[list[ManifestResult], dict[str, Any]]:
+    """What ``check`` does with the results before reporting them: ``--no-waivers``, then
+    ``--write-baseline``, then the baseline in force (``--baseline`` or the ``baseline`` key).
+
+    Returns the results and the report context's extras (``baseline``, ``waivers_ignored``).
+    A run with none of these costs one pass over the plan's configurations, nothing per finding.
+    """
+    extras: dict[str, Any] = {}
+    if no_waivers:
+        from policylint.baseline import without_waivers
+
+        results = [without_waivers(r, run.engines[r.path].fail_on) for r in results]
+        extras["waivers_ignored"] = True
+    if write_baseline is not None:
+        _write_baseline(results, run, Path(write_baseline), tool_version, warn)
+    files = _baselines(run, baseline)
+    if files:
+        from policylint import baseline as baselines
+
+        rules_of = {path: run.engines[path].rules for path in files}
+        fail_on_of = {path: run.engines[path].fail_on for path in files}
+        results, outcomes = baselines.apply(results, files, rules_of, fail_on_of)
+        extras["baseline"] = tuple(outcomes)
+    return results, extras
+
+
+def _baselines(run: Plan, flag: str | None) -> dict[str, Path]:
+    """Each manifest's baseline file: ``--baseline``, else its configuration's ``baseline``.
+
+    Once configuration sets one, ``--baseline`` may only name the same file (only the
+    organisation may point it elsewhere).
+    """
+    from policylint.errors import ConfigError
+
+    chosen: dict[str, Path] = {}
+    by_state: dict[int, Path | None] = {}
+    for path in run.paths:
+        state = run.in_force[path]
+        if id(state) not in by_state:
+            configured = state.baseline.value
+            if flag is not None:
+                if configured is not None and os.path.abspath(configured) != os.path.abspath(flag):
+                    raise ConfigError(
+                        f"--baseline {flag}: pointing the baseline elsewhere would loosen the gate: the baseline in "
+                        f"force is {configured} ({state.baseline.origin.set_by()}); only the organisation "
+                        "configuration may point it elsewhere"
+                    )
+                configured = Path(flag)
+            by_state[id(state)] = configured
+        if by_state[id(state)] is not None:
+            chosen[path] = by_state[id(state)]  # type: ignore[assignment]
+    return chosen
+
+
+def _write_baseline(results: Sequence[ManifestResult], run: Plan, file: Path, tool_version: str,
+                    warn: Callable[[str], None] | None) -> None:
+    """Record the failing findings of waivable rules in ``file``; say which were left out and why."""
+    from policylint import baseline as baselines
+    from policylint.errors import UsageError
+    from policylint.wording import plural
+
+    entries: list[baselines.Entry] = []
+    left_out: list[str] = []
+    versions: dict[str, str] = {}
+    for engine in {id(e): e for e in run.engines.values()}.values():
+        versions.update({pack.name: pack.version for pack in engine.packs})
+    for result in results:
+        engine = run.engines[result.path]
+        found, skipped = baselines.entries_of(result, engine.rules, file, engine.fail_on)
+        entries += found
+        left_out += [
+            f"{f.rule} in {result.path} ({'not waivable' if not getattr(engine.rules.get(f.rule), 'waivable', False) else 'not readable again'})"
+            for f in skipped
+        ]
+    try:
+        file.write_text(baselines.render(entries, versions, tool_version), "utf-8")
+    except OSError as exc:
+        raise UsageError(f"--write-baseline: cannot write {file}: {exc.strerror or exc}") from None
+    if warn is not None:
+        recorded = len({e.fingerprint for e in entries})
+        warn(f"policylint: wrote {plural(recorded, 'finding')} to the baseline {file}")
+        if left_out:
+            warn(
+                f"policylint: note: {plural(len(left_out), 'finding')} left out of the baseline: "
+                + ", ".join(dict.fromkeys(left_out))
+                + ": a rule no waiver may accept is never baselined either; fix these findings"
+            )

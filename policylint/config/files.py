@@ -64,6 +64,8 @@ def config_model() -> type[Any]:
         non_waivable: list[rule_id] = Field(default=[], alias="non-waivable")  # type: ignore[valid-type]
         #: Pack name -> the pack version adopted: rules newer than it run as preview warnings.
         pack_versions: dict[str, pack_version] = Field(default={}, alias="pack-versions")  # type: ignore[valid-type]
+        #: The baseline file (relative to this file's folder); "" removes it (organisation only).
+        baseline: str | None = None
 
     return ConfigModel
 
@@ -87,6 +89,8 @@ class Settings:
     non_waivable: Setting[tuple[str, ...]] | None = None
     #: ``pack-versions``: pack name -> the version adopted (checked against the packs once they load).
     pack_versions: tuple[tuple[str, Setting[str]], ...] = ()
+    #: ``baseline``: the baseline file, resolved against the file's folder; None in it: removed.
+    baseline: Setting[Path | None] | None = None
 
     @property
     def root(self) -> Path:
@@ -311,6 +315,7 @@ def settings_from(model: Any, origin: Callable[..., Origin], base: Path, path: P
         pack_versions=tuple(
             (name, Setting(version, origin("pack-versions", name))) for name, version in model.pack_versions.items()
         ),
+        baseline=setting("baseline", (base / model.baseline) if model.baseline else None),
     )
 
 

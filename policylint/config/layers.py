@@ -105,13 +105,34 @@ def apply(state: InForce, layer: Settings, catalog_for: Callable[[tuple[Path, ..
         days = layer.max_waiver_days
     pack_versions = _pack_versions(state, layer, catalog)
     warn_days = layer.waiver_warn_days if layer.waiver_warn_days is not None else state.waiver_warn_days
+    baseline = _baseline(state.baseline, layer.baseline)
     state = replace(
         state, params=params, severity=severity, non_waivable=non_waivable, fail_on=fail_on, max_waiver_days=days,
-        waiver_warn_days=warn_days, pack_versions=pack_versions,
+        waiver_warn_days=warn_days, pack_versions=pack_versions, baseline=baseline,
         exclude=state.exclude + layer.exclude, disabled_plugins=state.disabled_plugins + layer.disable_plugins,
         files=state.files + ((layer.path,) if layer.path else ()),
     )
     return replace(state, off=_selection(state, layer, catalog))
+
+
+def _baseline(in_force: Setting[Path | None], setting: Setting[Path | None] | None) -> Setting[Path | None]:
+    """``baseline`` after a layer: a repository may set it; once set, only the organisation may
+    point it elsewhere or remove it (a baseline accepts findings: another file loosens)."""
+    if setting is None:
+        return in_force
+    if in_force.value is None or setting.origin.trusted or _same_path(in_force.value, setting.value):
+        return setting
+    what = f"pointing it to {setting.value}" if setting.value is not None else "removing it"
+    raise ConfigError(
+        f"{setting.origin.locate}: {what} would loosen the gate: the baseline in force is "
+        f"{in_force.value} ({in_force.origin.set_by()}); only the organisation configuration may point it elsewhere or remove it"
+    )
+
+
+def _same_path(a: Path, b: Path | None) -> bool:
+    import os
+
+    return b is not None and os.path.abspath(a) == os.path.abspath(b)
 
 
 def resolve(base: InForce, layers: Iterable[Settings], catalog_for: Callable[[tuple[Path, ...]], Catalog]) -> InForce:

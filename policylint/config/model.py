@@ -84,6 +84,9 @@ class InForce:
     #: ``pack-versions``: the version of each pack adopted, and who pinned it. A pack not listed
     #: is adopted at its current version (every rule in force as declared).
     pack_versions: dict[str, Setting[str]] = field(default_factory=dict)
+    #: ``baseline``: the baseline file and who set it (None: no baseline). A repository sets it;
+    #: once set, only the organisation may point it elsewhere or remove it.
+    baseline: Setting[Path | None] = Setting(None)
     #: The configuration files applied, outermost first (the organisation's first).
     files: tuple[Path, ...] = ()
 

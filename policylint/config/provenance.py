@@ -37,7 +37,13 @@ def changes(state: InForce) -> dict[str, Any]:
     put("non-waivable", {rule: {"origin": o.label} for rule, o in sorted(state.non_waivable.items())})
     put("disabled-plugins", {s.value: {"origin": s.origin.label} for s in state.disabled_plugins})
     put("pack-versions", {name: _entry(s) for name, s in sorted(state.pack_versions.items())})
+    if state.baseline.changed:
+        data["baseline"] = {"value": _path(state.baseline.value), "origin": state.baseline.origin.label}
     return data
+
+
+def _path(value: Any) -> Any:
+    return None if value is None else str(value)
 
 
 def describe_in_force(state: InForce, rules: Mapping[str, RuleInfo]) -> dict[str, Any]:
@@ -60,6 +66,7 @@ def describe_in_force(state: InForce, rules: Mapping[str, RuleInfo]) -> dict[str
         "disabled-plugins": {s.value: {"origin": s.origin.label} for s in state.disabled_plugins},
         # only the pinned packs: a pack not listed is adopted at its current version
         "pack-versions": {name: _entry(s) for name, s in sorted(state.pack_versions.items())},
+        "baseline": {"value": _path(state.baseline.value), "origin": state.baseline.origin.label},
     }
 
 
@@ -76,6 +83,9 @@ def in_force_text(path: str, data: Mapping[str, Any]) -> str:
         rows.append((f"{key} = {render(data[key]['value'])}", data[key]["origin"]))
     for rule, entry in data["severity"].items():
         rows.append((f"severity.{rule} = {entry['value']}", entry["origin"]))
+    if "baseline" in data:
+        shown = data["baseline"]["value"]
+        rows.append((f"baseline = {render(shown) if shown is not None else 'none'}", data["baseline"]["origin"]))
     for name, entry in data.get("pack-versions", {}).items():
         rows.append((f"pack-versions.{name} = {render(entry['value'])}", entry["origin"]))
     for key in ("ignored", "non-waivable", "disabled-plugins"):

@@ -38,6 +38,9 @@ def format_annotation(path: str, finding: Finding) -> str:
     if finding.waived:
         command = "notice"
         message = f"{finding.message} ({waiver_note(finding)})"
+    elif finding.baselined:
+        command = "notice"
+        message = f"{finding.message} (baselined: in the baseline)"
     else:
         command = "error" if finding.severity == "error" else "warning"
         message = finding.message
@@ -71,7 +74,7 @@ def render_github(results: Iterable[ManifestResult], context: ReportContext, out
     for result in results:
         tally.add(result)
         for finding in result.findings:
-            kind = "notice" if finding.waived else finding.severity
+            kind = "notice" if finding.waived or finding.baselined else finding.severity
             if budget[kind]:
                 budget[kind] -= 1
                 out.write(format_annotation(result.path, finding) + "\n")

@@ -34,8 +34,9 @@ def severity(finding: Finding) -> str:
 
 
 def issue_dict(path: str, finding: Finding, fingerprint: str) -> dict[str, Any]:
+    marker = " [baselined]" if finding.baselined else ""  # listed, and marked accepted by the baseline
     return {
-        "description": f"{finding.rule}: {finding.message}",
+        "description": f"{finding.rule}: {finding.message}{marker}",
         "check_name": finding.rule,
         "fingerprint": fingerprint,
         "severity": severity(finding),

@@ -31,6 +31,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         data["waiver"] = {"reason": waiver.reason, "owner": waiver.owner, "expires": waiver.expires}
     if finding.preview:  # only when true: reports without preview rules stay byte-identical
         data["preview"] = True
+    if finding.baselined:  # only when true, likewise for runs without a baseline
+        data["baselined"] = True
     return data
 
 
@@ -79,6 +81,11 @@ def render_json(results: Iterable[ManifestResult], context: ReportContext, out: 
     shared = settings.top_level() if settings is not None else None
     if shared:  # present only when something differs from the built-in defaults
         out.write(', "settings": %s' % _dump(shared))
+    if context.baseline:  # present only when a baseline was applied: its file, stale entries
+        baseline = [o.as_dict() for o in context.baseline]
+        out.write(', "baseline": %s' % _dump(baseline[0] if len(baseline) == 1 else baseline))
+    if context.waivers_ignored:  # check --no-waivers
+        out.write(', "waivers_ignored": true')
     out.write(', "summary": %s}\n' % _dump(summary._asdict()))
     return summary
 

@@ -39,16 +39,16 @@ def _location(path: str, finding: Finding) -> str:
 
 
 def _waiver_text(finding: Finding) -> str:
-    return waiver_note(finding)
+    return "baselined: in the baseline" if finding.baselined and not finding.waived else waiver_note(finding)
 
 
 def _testcase(suite: ET.Element, path: str, name: str, findings: list[Finding]) -> str:
     """Add one testcase for ``findings`` (all of one rule, possibly none); return its outcome."""
     import xml.etree.ElementTree as ET  # imported here: most runs never write this format
     case = ET.SubElement(suite, "testcase", {"classname": _clean(path), "name": _clean(name)})
-    errors = [f for f in findings if not f.waived and f.severity == "error"]
-    waived = [f for f in findings if f.waived]
-    warnings = [f for f in findings if not f.waived and f.severity != "error"]
+    errors = [f for f in findings if not f.waived and not f.baselined and f.severity == "error"]
+    waived = [f for f in findings if f.waived or f.baselined]  # accepted: a waiver or the baseline
+    warnings = [f for f in findings if not f.waived and not f.baselined and f.severity != "error"]
     if errors:
         failure = ET.SubElement(case, "failure", {"message": _clean(errors[0].message), "type": errors[0].rule})
         failure.text = _clean("\n".join(_location(path, f) for f in errors))

@@ -51,14 +51,16 @@ def _escape_start(match: re.Match[str]) -> str:
 def _label(finding: Finding) -> str:
     if finding.waived:
         return "waived"
+    if finding.baselined:
+        return "baselined"
     return finding.severity
 
 
 def _counts(result: ManifestResult) -> str:
-    counts = {"error": 0, "warning": 0, "waived": 0}
+    counts = {"error": 0, "warning": 0, "waived": 0, "baselined": 0}
     for finding in result.findings:
         counts[_label(finding)] += 1
-    parts = [f"{n} {label}{'s' if n != 1 and label != 'waived' else ''}" for label, n in counts.items() if n]
+    parts = [f"{n} {label}{'s' if n != 1 and label not in ('waived', 'baselined') else ''}" for label, n in counts.items() if n]
     return ", ".join(parts) or "none"
 
 
@@ -86,7 +88,7 @@ def _rationale(rule: RuleInfo) -> list[str]:
 
 def finding_lines(path: str, finding: Finding, rules: Mapping[str, RuleInfo], explain: bool = True) -> list[str]:
     """The finding, then its rule's rationale folded (once per rule and manifest: ``explain``)."""
-    icon = {"error": "❌", "warning": "⚠️", "waived": "☑️"}[_label(finding)]
+    icon = {"error": "❌", "warning": "⚠️", "waived": "☑️", "baselined": "☑️"}[_label(finding)]
     lines = [
         (f"{icon} **{escape(finding.rule)} {escape(finding.name)}** ({_label(finding)}{', preview' if finding.preview else ''}) at "
          f"{escape(path)}:{finding.line}:{finding.column}  "),
@@ -96,6 +98,9 @@ def finding_lines(path: str, finding: Finding, rules: Mapping[str, RuleInfo], ex
         lines[-1] += "  "
         waiver = finding.waiver
         lines.append(f"Waived by {escape(waiver.owner)} until {waiver.expires}: {escape(waiver.reason)}")
+    elif finding.baselined:
+        lines[-1] += "  "
+        lines.append("Accepted: in the baseline.")
     lines.append("")
     rule = rules.get(finding.rule)
     if explain and rule is not None and rule.rationale.strip():
@@ -132,7 +137,7 @@ def render_markdown(results: Iterable[ManifestResult], context: ReportContext, o
             sections += section(result, context.rules)
     summary = tally.summary()
     lines = ["## policylint report", "", escape(format_summary(summary)) + ".", ""]
-    for note in (context.settings_note(), context.ignored_note()):
+    for note in (context.settings_note(), context.ignored_note(), *context.run_notes()):
         if note:
             lines += [f"> **Note:** {escape(note)}", ""]
     if rows:

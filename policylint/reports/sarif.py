@@ -41,14 +41,15 @@ def fingerprints(path: str, findings: Sequence[Finding]) -> list[str]:
     Lines and messages are left out (lines move, messages quote numbers that change). When one
     rule fires twice at the same key, the occurrence index in report order tells them apart.
     """
-    import hashlib  # imported here: most runs never write this format
+    from policylint.baseline import fingerprint  # the one recipe, shared with the baseline
+
     seen: dict[tuple[str, str], int] = {}
     result = []
     for finding in findings:
         occurrence = seen.get((finding.rule, finding.key), 0)
         seen[(finding.rule, finding.key)] = occurrence + 1
-        recipe = "\0".join((path, finding.rule, finding.key, str(occurrence)))
-        result.append(hashlib.sha256(recipe.encode("utf-8")).hexdigest()[:32])
+        # A report does not hold the manifest's data: the occurrence stands in for the value.
+        result.append(fingerprint(finding.rule, path, finding.key, f"#{occurrence}"))
     return result
 
 
@@ -102,7 +103,7 @@ def rule_descriptor(rule: RuleInfo) -> dict[str, Any]:
     }
 
 
-def result_dict(path: str, finding: Finding, fingerprint: str, index: Mapping[str, int]) -> dict[str, Any]:
+def result_dict(path: str, finding: Finding, fingerprint: str, index: Mapping[str, int], baseline: str = "") -> dict[str, Any]:
     location = {
         "physicalLocation": {
             "artifactLocation": artifact_location(path),
@@ -124,6 +125,9 @@ def result_dict(path: str, finding: Finding, fingerprint: str, index: Mapping[st
     if finding.waived:
         justification = waiver_note(finding)
         data["suppressions"] = [{"kind": "external", "status": "accepted", "justification": justification}]
+    elif finding.baselined:
+        justification = f"in the baseline {baseline}" if baseline else "in the baseline"
+        data["suppressions"] = [{"kind": "external", "status": "accepted", "justification": justification}]
     return data
 
 
@@ -144,6 +148,8 @@ def render_sarif(results: Iterable[ManifestResult], context: ReportContext, out:
     out.write('{"tool": {"driver": %s}, "columnKind": "unicodeCodePoints", "results": [' % _dump(driver))
     separator = "\n"
     manifests = []
+    omit = context.sarif_suppressed == "omit"
+    baseline = ", ".join(o.file for o in context.baseline)
     for result in results:
         tally.add(result)
         decision = result.decision
@@ -155,10 +161,19 @@ def render_sarif(results: Iterable[ManifestResult], context: ReportContext, out:
             "decided_by": decision.decided_by,
         })
         for finding, fingerprint in zip(result.findings, fingerprints(result.path, result.findings)):
-            out.write(separator + _dump(result_dict(result.path, finding, fingerprint, index)))
+            if omit and (finding.waived or finding.baselined):
+                continue  # --sarif-suppressed omit: code scanning would list it as an open alert
+            out.write(separator + _dump(result_dict(result.path, finding, fingerprint, index, baseline)))
             separator = ",\n"
     summary = tally.summary()
     policylint: dict[str, Any] = {"manifests": manifests, "summary": summary._asdict()}
+    if omit:
+        policylint["suppressed"] = "omit"  # waived and baselined results left out of results
+    if context.baseline:
+        baselines = [o.as_dict() for o in context.baseline]
+        policylint["baseline"] = baselines[0] if len(baselines) == 1 else baselines
+    if context.waivers_ignored:
+        policylint["waivers_ignored"] = True
     if context.ignored:
         policylint["ignored"] = [{"rule": r, "waivable": context.rules[r].waivable} for r in context.ignored]
     if context.settings is not None:

@@ -26,10 +26,11 @@ def _paint(text: str, style: str, color: bool) -> str:
 
 def format_finding(path: str, finding: Finding, color: bool = False) -> str:
     """``path:line:col: RULE [severity] message``; waived findings say who accepted them."""
-    label = "waived" if finding.waived else finding.severity
+    accepted = finding.waived or finding.baselined
+    label = "waived" if finding.waived else "baselined" if finding.baselined else finding.severity
     text = f"{printable(path)}:{finding.line}:{finding.column}: {_paint(finding.rule, 'bold', color)} "
     preview = ", preview" if finding.preview else ""  # a rule newer than the pack version adopted
-    text += f"[{_paint(label, 'waived' if finding.waived else finding.severity, color)}{preview}] {printable(finding.message)}"
+    text += f"[{_paint(label, 'waived' if accepted else finding.severity, color)}{preview}] {printable(finding.message)}"
     if finding.waiver is not None:
         text += f" (waived by {printable(finding.waiver.owner)} until {finding.waiver.expires})"
     return text
@@ -62,8 +63,8 @@ def format_summary(summary: Summary) -> str:
 
 def closing_lines(summary: Summary, context: ReportContext, *, note: bool = True) -> list[str]:
     """What ends a log-style report: the notes on settings and on rules turned off, then the summary line."""
-    notes = [context.settings_note(), context.ignored_note()] if note else []
-    return [f"note: {printable(n)}" for n in notes if n] + [format_summary(summary)]
+    notes = [context.settings_note(), context.ignored_note(), *context.run_notes()] if note else []
+    return [printable(n) if n.startswith("warning: ") else f"note: {printable(n)}" for n in notes if n] + [format_summary(summary)]
 
 
 def render_text(results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary:
@@ -74,9 +75,9 @@ def render_text(results: Iterable[ManifestResult], context: ReportContext, out: 
             continue
         # Quiet shows what fails the manifest: its unwaived errors, or, when only warnings do
         # (--fail-on warning), those warnings.
-        failing = "error" if any(f.severity == "error" and not f.waived for f in result.findings) else "warning"
+        failing = "error" if any(f.severity == "error" and not f.waived and not f.baselined for f in result.findings) else "warning"
         for finding in result.findings:
-            if not (context.quiet and (finding.waived or finding.severity != failing)):
+            if not (context.quiet and (finding.waived or finding.baselined or finding.severity != failing)):
                 out.write(format_finding(result.path, finding, context.color) + "\n")
         out.write(format_decision(result, context.color) + "\n")
     summary = tally.summary()
