@@ -7,6 +7,7 @@ Heavy modules (pydantic, pluggy, the engine) are imported inside the commands, s
 from __future__ import annotations
 
 import datetime
+import io
 import os
 import re
 import sys
@@ -33,23 +34,45 @@ def _fail(message: str) -> NoReturn:
 
 
 def _guarded(command: F) -> F:
-    """Turn every failure into a one-line message and exit 2: the gate fails closed."""
+    """Turn every failure into a one-line message and exit 2: the gate fails closed.
+
+    ``POLICYLINT_DEBUG=1`` prints the traceback first (a worker's, too, as the cause of the
+    error it passed on), then the same line and the same exit status.
+    """
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except PolicylintError as exc:
+            _debug_traceback(exc)
             _fail(str(exc))
-        except (KeyboardInterrupt, BrokenPipeError):
+        except BrokenPipeError:
+            # Standard output's reader went away (`policylint check . | head -1`): exit quietly,
+            # non-zero (the report was not delivered). Standard output is pointed at /dev/null
+            # so that the interpreter's last flush does not fail again (Python's "Note on SIGPIPE").
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError, AttributeError):
+                pass
+            sys.exit(ExitCode.TOOL_ERROR)
+        except KeyboardInterrupt:
             sys.exit(ExitCode.TOOL_ERROR)
         except Exception as exc:  # an internal bug must never look like a pass
-            if os.environ.get("POLICYLINT_DEBUG"):
-                raise
-            _fail(f"internal error: {type(exc).__name__}: {exc} (set POLICYLINT_DEBUG=1 for a traceback)")
+            _debug_traceback(exc)
+            notes = "; ".join(str(n) for n in getattr(exc, "__notes__", ()))
+            where = f" ({notes})" if notes else ""
+            _fail(f"internal error: {type(exc).__name__}: {exc}{where} (set POLICYLINT_DEBUG=1 for a traceback)")
 
     wrapper.__name__ = command.__name__
     wrapper.__doc__ = command.__doc__
     return wrapper  # type: ignore[return-value]
+
+
+def _debug_traceback(exc: BaseException) -> None:
+    if os.environ.get("POLICYLINT_DEBUG"):
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
 
 
 def _parse_today(value: str | None) -> datetime.date | None:
@@ -123,7 +146,6 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
 
     from policylint.config.files import flag_settings
     from policylint.config.layers import check_disable
-    from policylint.reports import Tally
     from policylint.discovery import MANIFEST_NAME, discover
     from policylint.runner import check_paths, plan, settle
     from policylint.schema import did_you_mean
@@ -151,26 +173,92 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
         left_out = f"; {len(run.excluded):,} excluded by configuration" if run.excluded else ""
         click.echo(f"policylint: warning: no manifests {what} in {searched} (looked for {MANIFEST_NAME}{left_out})", err=True)
     context = _report_context(session, run)
-    tally = Tally()
-    checked, extras = settle(check_paths(run.engines, run.paths, sys.stdin.buffer, jobs), run, baseline=baseline_path,
-                             write_baseline=write_baseline, no_waivers=no_waivers, tool_version=_tool_version(),
-                             warn=lambda line: click.echo(line, err=True))
+    # Every result exists before any report is written: an error while checking names the
+    # manifest and the rule (exit 2) and can never be taken for a report format's failure, and
+    # the verdict is counted here, whatever a reporter reads.
+    results = check_paths(run.engines, run.paths, sys.stdin.buffer, jobs)
+    results, extras = settle(results, run, baseline=baseline_path, write_baseline=write_baseline, no_waivers=no_waivers,
+                             tool_version=_tool_version(), warn=lambda line: click.echo(line, err=True))
     context = _with(context, sarif_suppressed=sarif_suppressed, **extras)
-    results = (tally.add(r) for r in checked)
+    failed = sum(not r.passed for r in results)
+    terminal = context(color=_use_color(), quiet=quiet)
     if output is None:
-        reporter(results, context(color=_use_color(), quiet=quiet), sys.stdout)
-    else:
-        kept = list(results)  # two reports of one run: the file's and the terminal's
+        report = _render(reporter, results, terminal, for_terminal=output_format == "text")
+    else:  # two reports of one run: the file's (always UTF-8) and the terminal's
+        saved = _render(reporter, results, context())
         try:
-            stream = open(output, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+            stream = open(output, "wb")  # noqa: SIM115
         except OSError as exc:
             raise UsageError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
         with stream:
-            reporter(iter(kept), context(), stream)
-        session.formats["text"](iter(kept), context(color=_use_color(), quiet=quiet), sys.stdout)
-    sys.stdout.flush()
-    failed = tally.summary().failed
+            saved.copy_to(stream)
+        report = _render(session.formats["text"], results, terminal, for_terminal=True)
+    _write_stdout(report)
     sys.exit(ExitCode.FAILED if failed and not exit_zero else ExitCode.OK)
+
+
+class _Spool(io.RawIOBase):
+    """A report's bytes, in memory up to ``limit`` and in an unnamed temporary file beyond, so
+    a run over 50,000 manifests does not hold its whole JSON report twice."""
+
+    def __init__(self, limit: int = 16 << 20) -> None:
+        self._file: Any = io.BytesIO()
+        self._limit = limit
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self._limit and self._file.tell() + len(data) > self._limit:
+            import tempfile
+
+            spilled = tempfile.TemporaryFile()  # noqa: SIM115 (closed with this spool)
+            spilled.write(self._file.getvalue())
+            self._file, self._limit = spilled, 0
+        return self._file.write(data)  # type: ignore[no-any-return]
+
+    def copy_to(self, out: Any) -> None:
+        import shutil
+
+        self._file.seek(0)
+        shutil.copyfileobj(self._file, out, 1 << 20)
+        self._file.close()
+
+
+def _render(reporter: Any, results: list[Any], context: ReportContext, for_terminal: bool = False) -> _Spool:
+    """The whole report, rendered before a byte of it reaches standard output or the file: a
+    reporter that fails leaves nothing behind (not half a JSON document).
+
+    Encoding: every report is UTF-8 bytes whatever the locale, except the text report on
+    standard output (``for_terminal``), which is for a terminal: it follows standard output's
+    encoding (cp1252 on a Windows console, ASCII under ``LC_ALL=C`` without UTF-8 mode), and
+    what that encoding lacks is written as a backslash escape (``\\u2713``), never an error.
+    Machine formats (JSON, SARIF, JUnit, GitLab, GitHub's workflow commands, Markdown for a step
+    summary, plugins' formats) and ``--output`` files are always UTF-8, as their readers expect;
+    lone surrogates (a file name that is not UTF-8) are escaped the same way in any encoding.
+    """
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8") if for_terminal else "utf-8"
+    spool = _Spool()
+    text = io.TextIOWrapper(io.BufferedWriter(spool, 1 << 16), encoding=encoding, errors="backslashreplace",
+                            newline=None if for_terminal else "\n")
+    reporter(iter(results), context, text)
+    text.flush()
+    text.detach().detach()  # keep the spool open: copy_to reads it back
+    return spool
+
+
+def _write_stdout(report: _Spool) -> None:
+    """The report at once, as bytes (already encoded by :func:`_render`)."""
+    sys.stdout.flush()
+    out = getattr(sys.stdout, "buffer", None)
+    if out is None:  # a text-only stream put in place of standard output (an embedding program)
+        data = io.BytesIO()
+        report.copy_to(data)
+        sys.stdout.write(data.getvalue().decode(getattr(sys.stdout, "encoding", None) or "utf-8", "replace"))
+    else:
+        report.copy_to(out)
+        out.flush()
+    sys.stdout.flush()
 
 
 def _with(context: Callable[..., ReportContext], **extras: Any) -> Callable[..., ReportContext]:
