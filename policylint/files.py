@@ -14,8 +14,9 @@ class FileRefused(OSError):
         return self.strerror or "refused"
 
 
-def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
-    """The file's bytes; :class:`FileRefused` for a device, FIFO or socket, or past ``limit`` bytes.
+def read_bounded(path: str | os.PathLike[str], limit: int, *, cut: bool = False) -> bytes:
+    """The file's bytes; :class:`FileRefused` for a device, FIFO or socket, or past ``limit`` bytes
+    (with ``cut``, the first ``limit + 1`` bytes instead, for a caller that says so itself).
 
     The type is checked before opening (opening a FIFO would wait for a writer), following
     symlinks, so a symlink to a regular file reads as that file.
@@ -26,6 +27,6 @@ def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
         raise FileRefused(0, f"not a regular file ({kind})")
     with open(path, "rb") as stream:
         data = stream.read(limit + 1)
-    if len(data) > limit:
+    if len(data) > limit and not cut:
         raise FileRefused(0, f"larger than {limit:,} bytes, the limit for this kind of file")
     return data

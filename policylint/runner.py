@@ -17,7 +17,8 @@ from policylint.discovery import STDIN
 from policylint.engine import Engine
 from policylint.errors import PolicylintError
 from policylint.findings import ManifestResult
-from policylint.manifest import unreadable
+from policylint.files import FileRefused, read_bounded
+from policylint.manifest import MAX_MANIFEST_BYTES, unreadable
 from policylint.session import Session
 
 @dataclass(frozen=True)
@@ -76,12 +77,14 @@ def _excluded(relative: str, patterns: Sequence[str]) -> bool:
 
 
 def read(path: str, stdin: Any = None) -> tuple[bytes | None, str | None]:
-    """The file's bytes, or why it cannot be read."""
+    """The file's bytes, or why it cannot be read: never more than a manifest may hold (one
+    byte over, so the loader says the file is too large), never a device or a FIFO."""
     try:
         if path == STDIN:
-            return stdin.read(), None
-        with open(path, "rb") as stream:
-            return stream.read(), None
+            return stdin.read(MAX_MANIFEST_BYTES + 1), None
+        return read_bounded(path, MAX_MANIFEST_BYTES, cut=True), None
+    except FileRefused as exc:
+        return None, str(exc)
     except OSError as exc:
         return None, exc.strerror or str(exc)
 

@@ -280,3 +280,16 @@ def test_the_readme_first_command_gives_the_documented_output_on_any_date() -> N
     for line in documented:  # a documented line is the real one, or its start before "..."
         prefix, cut, _ = line.partition(" ...")
         assert any(out == line or (cut and out.startswith(prefix)) for out in lines), line
+
+
+def test_a_device_a_fifo_and_a_huge_file_are_man001_and_never_read_whole(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.toml")  # opening it would wait for a writer forever
+    (tmp_path / "big.toml").write_bytes(b"#" * (2 << 20))
+    proc = run("check", "/dev/zero", str(tmp_path / "fifo.toml"), str(tmp_path / "big.toml"), "--format", "json")
+    assert proc.returncode == 1
+    messages = {m["path"]: m["findings"][0]["message"] for m in json.loads(proc.stdout)["manifests"]}
+    assert messages["/dev/zero"] == "the file cannot be read: not a regular file (a device or socket)"
+    assert messages[f"{tmp_path.as_posix()}/fifo.toml"] == "the file cannot be read: not a regular file (a FIFO)"
+    assert messages[f"{tmp_path.as_posix()}/big.toml"] == (
+        "the file is larger than 1,048,576 bytes, the limit for a manifest; is it the right file?"
+    )
