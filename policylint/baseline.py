@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from policylint.errors import UsageError
 from policylint.findings import Decision, Finding, ManifestResult, RuleInfo
@@ -248,7 +248,7 @@ def render(entries: Iterable[Entry], versions: Mapping[str, str], tool_version: 
 # -------------------------------------------------------------------------------- applying
 
 
-def verdict(findings: Sequence[Finding], fail_on: str) -> str:
+def verdict(findings: Sequence[Finding], fail_on: str) -> Literal["pass", "fail"]:
     """The verdict of findings as marked: unwaived, unbaselined, non-preview ones at a failing level."""
     failing = ("error", "warning") if fail_on == "warning" else ("error",)
     return "fail" if any(

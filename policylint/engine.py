@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 from pydantic import BaseModel
 
@@ -21,7 +21,7 @@ from policylint.checks import messages as check_messages
 from policylint.errors import ConfigError, PackError, PluginError, PolicylintError, located
 from policylint.expr import CompiledCondition, Compiler, ExpressionError, Function, Namespace
 from policylint.facts import FACTS, defaults, namespace
-from policylint.findings import ALWAYS_ON, Decision, Finding, ManifestResult, RuleInfo
+from policylint.findings import ALWAYS_ON, Decision, Finding, ManifestResult, RuleInfo, Severity
 from policylint.manifest import MANIFEST_RULES, LoadedManifest, load_manifest, namespace_fields
 from policylint.packs import Pack, Param, Policy, declared_params, dotted_key, param_problem
 from policylint.positions import KeyPath
@@ -267,7 +267,7 @@ class Engine:
         self.waiver_warn_days = options.waiver_warn_days
         self.fail_on = options.fail_on
         self.preview = options.preview
-        severity = options.severity
+        severity = cast(Mapping[str, Severity], options.severity)  # checked by config.layers
         compiled = [
             c._replace(severity=severity[c.rule.id]) if severity.get(c.rule.id, c.severity) != c.severity else c
             for c in rule_set.compiled
@@ -298,8 +298,8 @@ class Engine:
     def decide(self, loaded: LoadedManifest) -> ManifestResult:
         source = loaded.source
         if loaded.findings or loaded.data is None:
-            findings = tuple(sorted(loaded.findings, key=Finding.sort_key))
-            return ManifestResult(source.path, Decision(loaded.proposal, None, "fail"), findings)
+            invalid = tuple(sorted(loaded.findings, key=Finding.sort_key))
+            return ManifestResult(source.path, Decision(loaded.proposal, None, "fail"), invalid)
         ns = namespace(loaded.data, self._defaults)
         proposal = ns["proposal.approach"]
         fine_tuning = ns["proposes_fine_tuning"]

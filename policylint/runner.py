@@ -273,14 +273,14 @@ def _check_in_workers(
         while workers:
             ready = wait([*workers, *(process.sentinel for process, _ in workers.values())])
             for connection in [c for c in workers if c in ready or workers[c][0].sentinel in ready]:
-                process, index = workers[connection]
+                process, held = workers[connection]
                 try:
                     data = connection.recv_bytes() if connection.poll() else None
                 except (EOFError, OSError):
                     data = None
                 if data is None:  # the process is gone, and the chunk it held with it
                     process.join(5)
-                    raise WorkerDied(_died(process.exitcode, chunks[index] if index is not None else []))
+                    raise WorkerDied(_died(process.exitcode, chunks[held] if held is not None else []))
                 following = next(pending, None)
                 workers[connection] = (process, following)
                 try:
@@ -296,7 +296,7 @@ def _check_in_workers(
                     exc = message[1]
                     exc.__cause__ = RemoteTraceback(message[2])
                     raise exc
-                results[index] = message[1]  # type: ignore[index]
+                results[held] = message[1]  # type: ignore[index]
     finally:
         for connection, (process, _) in workers.items():  # only after an error: stop them
             process.kill()

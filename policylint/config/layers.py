@@ -77,14 +77,14 @@ def apply(state: InForce, layer: Settings, catalog_for: Callable[[tuple[Path, ..
             raise _refused(setting, params[name])
         params[name] = checked
     severity = dict(state.severity)
-    for rule_id, setting in layer.severity:
+    for rule_id, level in layer.severity:
         if rule_id not in catalog.rules:
-            raise ConfigError(f"{setting.origin.locate}: unknown rule {rule_id!r}{did_you_mean(rule_id, catalog.rules)}")
+            raise ConfigError(f"{level.origin.locate}: unknown rule {rule_id!r}{did_you_mean(rule_id, catalog.rules)}")
         if rule_id.startswith(("MAN", "WVR")):
-            raise ConfigError(f"{setting.origin.locate}: the severity of manifest and waiver rules ({rule_id}) is fixed")
-        if not setting.origin.trusted and setting.value == "warning" and severity[rule_id].value == "error":
-            raise _refused(setting, severity[rule_id])
-        severity[rule_id] = setting
+            raise ConfigError(f"{level.origin.locate}: the severity of manifest and waiver rules ({rule_id}) is fixed")
+        if not level.origin.trusted and level.value == "warning" and severity[rule_id].value == "error":
+            raise _refused(level, severity[rule_id])
+        severity[rule_id] = level
     non_waivable = dict(state.non_waivable)
     if layer.non_waivable is not None:
         for rule_id in layer.non_waivable.value:
