@@ -104,6 +104,7 @@ def test_unreadable_file_is_man001(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     def refuse(path: str, mode: str = "r") -> bytes:
         raise PermissionError(13, "Permission denied", path)
 
+    (tmp_path / "m.toml").write_text("schema_version = 1\n", "utf-8")  # a regular file that cannot be opened
     monkeypatch.setattr("builtins.open", refuse)
     assert read(str(tmp_path / "m.toml")) == (None, "Permission denied")
 
