@@ -167,6 +167,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
 
         only = changed_manifests(changed_since)
     run = plan(session, discover(paths, only))
+    if only is None:
+        _note_ignored(paths)
     if not run.paths:
         what = "changed since " + changed_since if changed_since is not None else "found"
         searched = ", ".join(p for p in paths if p != "-") or "."
@@ -195,6 +197,19 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
         report = _render(session.formats["text"], results, terminal, for_terminal=True)
     _write_stdout(report)
     sys.exit(ExitCode.FAILED if failed and not exit_zero else ExitCode.OK)
+
+
+def _note_ignored(paths: tuple[str, ...]) -> None:
+    """Say which manifests git's ignore rules left out of a directory run (never silently)."""
+    from policylint.discovery import ignored_manifests
+
+    ignored = ignored_manifests(paths)
+    if ignored:
+        shown = ", ".join(ignored[:5]) + (f" and {len(ignored) - 5:,} more" if len(ignored) > 5 else "")
+        what = "1 manifest not checked: git ignores it" if len(ignored) == 1 else (
+            f"{len(ignored):,} manifests not checked: git ignores them"
+        )
+        click.echo(f"policylint: note: {what}: {shown}", err=True)
 
 
 class _Spool(io.RawIOBase):

@@ -70,6 +70,23 @@ def _git_manifests(top: str) -> list[str] | None:
     return [path for path in (os.path.join(top, name) for name in names) if os.path.lexists(path)]
 
 
+def ignored_manifests(paths: Sequence[str]) -> list[str]:
+    """Manifests below the folders in ``paths`` that a run leaves out because git ignores them
+    (``.gitignore``, ``.git/info/exclude``), so a report can say so rather than stay silent."""
+    ignored: set[str] = set()
+    for given in paths or ["."]:
+        if given == STDIN or not os.path.isdir(given) or not _inside_git_work_tree(given):
+            continue
+        command = ["git", "-C", given, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--", _ANY_MANIFEST]
+        try:
+            proc = subprocess.run(command, capture_output=True, check=False)
+        except OSError:
+            continue
+        if proc.returncode == 0:
+            ignored.update(_display(os.path.join(given, os.fsdecode(n))) for n in proc.stdout.split(b"\0") if n)
+    return sorted(ignored)
+
+
 #: A pathspec for ``mlproject.toml`` at any depth below the folder git runs in.
 _ANY_MANIFEST = f":(glob)**/{MANIFEST_NAME}"
 

@@ -336,6 +336,20 @@ def test_a_tracked_manifest_is_checked_whatever_sits_beside_it(repo: Repo) -> No
     assert proc.returncode == 1
 
 
+def test_manifests_git_ignores_are_named_not_silently_dropped(repo: Repo) -> None:
+    repo.write("svc/mlproject.toml", PASSING)
+    repo.write(".gitignore", ".venv/\nbuild/\n")
+    repo.write(".venv/lib/mlproject.toml", FAILING)
+    repo.write("build/mlproject.toml", FAILING)
+    repo.commit("base")
+    proc = repo.check()
+    assert proc.returncode == 0  # only svc/ is checked
+    assert proc.stderr.decode() == (
+        "policylint: note: 2 manifests not checked: git ignores them: .venv/lib/mlproject.toml, build/mlproject.toml\n"
+    )
+    assert repo.check("--changed-since", "HEAD").stderr.decode().count("not checked") == 0  # only changes
+
+
 def test_a_tracked_manifest_deleted_from_the_work_tree_is_not_looked_for(repo: Repo) -> None:
     repo.write("a/mlproject.toml", FAILING)
     repo.write("b/mlproject.toml", PASSING)
