@@ -249,3 +249,17 @@ def test_sarif_marks_baselined_results_and_omit_drops_suppressed_ones(repo: Path
     props = omitted["properties"]["policylint"]
     assert props["manifests"] == included["properties"]["policylint"]["manifests"]  # the decisions stay
     assert props["suppressed"] == "omit"
+
+
+def test_every_format_marks_a_baselined_finding(repo: Path) -> None:
+    check(repo, ".", "--write-baseline", "base.toml")
+    out = {fmt: check(repo, ".", "--baseline", "base.toml", "--format", fmt) for fmt in ("markdown", "junit", "github", "gitlab")}
+    assert all(proc.returncode == 0 for proc in out.values()), {k: p.stderr for k, p in out.items()}
+    assert "☑️ **FMT001 format-volume-too-low** (baselined)" in out["markdown"].stdout
+    assert "Accepted: in the baseline." in out["markdown"].stdout
+    assert "3 findings accepted by the baseline base.toml" in out["markdown"].stdout
+    assert '<skipped message="baselined: in the baseline"' in out["junit"].stdout
+    assert "::notice file=05-format-low-volume/mlproject.toml" in out["github"].stdout
+    assert "(baselined: in the baseline)" in out["github"].stdout
+    issues = json.loads(out["gitlab"].stdout)
+    assert {i["check_name"] for i in issues if i["description"].endswith(" [baselined]")} == set(WAIVABLE.values())

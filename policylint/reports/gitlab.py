@@ -10,7 +10,7 @@ Severity: ``critical`` for MAN findings (the manifest could not be evaluated at 
 
 Waived findings are left out: Code Quality has no way to mark an issue accepted, and an
 accepted finding listed as new would nag every merge request. The SARIF, JSON and JUnit reports
-keep them. The list streams as manifests arrive, indented two spaces with sorted keys.
+keep them. A baselined finding is listed, its description ending ``[baselined]``. The list streams as manifests arrive, indented two spaces with sorted keys.
 """
 
 from __future__ import annotations

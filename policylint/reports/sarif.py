@@ -2,9 +2,12 @@
 
 One run; one rule descriptor per known rule, sorted by id; one result per finding. A waived
 finding is a result with an accepted external suppression (the waiver's reason and owner), so
-viewers show it as dismissed rather than dropping it. Each result carries a partial
-fingerprint built from path, rule, key and an occurrence index, never from the line or the
-message, so a finding keeps its identity when lines move or numbers in the message change.
+viewers show it as dismissed rather than dropping it; a baselined finding likewise, justified
+"in the baseline FILE". ``--sarif-suppressed omit`` leaves both out of ``results`` (GitHub code
+scanning lists suppressed results as open alerts), keeping every decision in the properties.
+Each result carries a partial fingerprint built by :func:`policylint.baseline.fingerprint` from
+path, rule, key and an occurrence index, never from the line or the message, so a finding keeps
+its identity when lines move or numbers in the message change.
 Each manifest's decision is in ``run.properties.policylint.manifests``.
 
 The report streams: results are written as manifests arrive, the per-manifest decisions at the
