@@ -162,3 +162,19 @@ def test_help_does_not_import_pydantic() -> None:
     code = "import sys; from policylint.cli import main; sys.argv=['policylint','--help']\ntry: main()\nexcept SystemExit: pass\nprint('pydantic' in sys.modules, 'pluggy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False False"
+
+
+def test_init_pins_the_pack_versions_once_and_only_when_asked(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # the repository root: its configuration file goes here
+    result = init(str(tmp_path / "svc"), "--no-input")  # a folder that does not exist yet
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "svc" / "mlproject.toml").is_file()
+    config = (tmp_path / "policylint.toml").read_text("utf-8")
+    assert 'pack-versions = { builtin = "2" }' in config  # the built-in pack's current version
+    assert (tmp_path / "policylint.toml").stat().st_mode & 0o044  # readable like any new file
+    again = init(str(tmp_path / "other"), "--no-input")
+    assert "pack-versions" not in again.output  # pinned already: left alone
+    assert (tmp_path / "policylint.toml").read_text("utf-8") == config
+    (tmp_path / "policylint.toml").unlink()
+    assert init(str(tmp_path / "third"), "--no-input", "--no-pack-versions").exit_code == 0
+    assert not (tmp_path / "policylint.toml").exists()

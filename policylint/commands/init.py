@@ -146,8 +146,9 @@ def render(name: str, kind: str, approach: str, reasons: tuple[str, ...]) -> str
 
 
 def _target(path: str | None) -> Path:
+    """A folder (existing, or any path not ending in ``.toml``) gets ``mlproject.toml`` in it."""
     target = Path(path) if path else Path(DEFAULT_FILE)
-    return target / DEFAULT_FILE if target.is_dir() else target
+    return target / DEFAULT_FILE if target.is_dir() or target.suffix != ".toml" else target
 
 
 def _split_reasons(value: str) -> tuple[str, ...]:
@@ -176,10 +177,12 @@ def _interactive(forced: bool | None, flags_given: bool) -> bool:
 @click.option("--approach", type=click.Choice(APPROACHES), help="What the project proposes (default: prompting).")
 @click.option("--reasons", callback=_reasons_option, metavar="R1,R2",
               help=f"Why, comma-separated (fine-tune needs one; default {DEFAULT_REASON}): {', '.join(REASONS)}.")
+@click.option("--pack-versions/--no-pack-versions", "pin", default=True, show_default=True,
+              help="Adopt the loaded packs' current versions in the repository's configuration (pack-versions).")
 @click.option("--interactive/--no-input", "interactive", default=None,
               help="Ask for the essentials, or never ask (default: ask in a terminal when no flag is given).")
 def init(path: str | None, force: bool, name: str | None, kind: str | None, approach: str | None,
-         reasons: tuple[str, ...] | None, interactive: bool | None) -> None:
+         reasons: tuple[str, ...] | None, pin: bool, interactive: bool | None) -> None:
     """Write a commented starter manifest to PATH (a folder or file; default ./mlproject.toml)."""
     target = _target(path)
     if target.exists() and not force:
@@ -207,6 +210,30 @@ def init(path: str | None, force: bool, name: str | None, kind: str | None, appr
         click.echo(f"policylint: error: cannot write {target}: {exc.strerror or exc}", err=True)
         sys.exit(2)
     click.echo(f"wrote {target}; run `policylint check {target}` to see the evidence still to declare")
+    if pin:
+        _adopt_pack_versions(target)
+
+
+def _adopt_pack_versions(manifest: Path) -> None:
+    """Pin the packs' current versions in the repository's configuration (``pack-versions``)
+    unless it pins them already, so that a later upgrade of policylint or of a pack brings its
+    new rules as preview warnings, announced by ``policylint upgrade``, not as blocking errors."""
+    from policylint.cli import _session
+    from policylint.commands.upgrade import Unsafe, inline, plan, target_file, write
+
+    folder = manifest.resolve().parent
+    session = _session(None, None)
+    wanted = {r["pack"]: r["to"] for r in plan(session, session.in_force(folder)) if r["write"]}
+    if not wanted:
+        return
+    path = target_file(None, start=folder)
+    try:
+        verb = write(path, wanted)
+    except Unsafe as exc:
+        click.echo(f"policylint: note: {path} was left alone ({exc}); add `{inline(wanted)}` to it to pin the "
+                   "pack versions this repository adopts", err=True)
+        return
+    click.echo(f"{verb} {path}: {inline(wanted)} (the pack versions this repository adopts; see `policylint upgrade`)")
 
 
 COMMANDS = (init,)

@@ -89,18 +89,18 @@ def render_text(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def target_file(config_path: str | None) -> Path:
+def target_file(config_path: str | None, start: Path | None = None) -> Path:
     """The file ``--write`` edits: ``--config``, else the outermost repository file that applies
-    to the current folder, else a new ``policylint.toml`` at the repository root (the current
-    folder outside a git work tree)."""
+    to ``start`` (default: the current folder), else a new ``policylint.toml`` at the repository
+    root (``start`` itself outside a git work tree)."""
     from policylint.config.files import CONFIG_FILE, Chains
 
     if config_path is not None:
         return Path(config_path)
-    chain = Chains().of(Path.cwd())
+    here = (start or Path.cwd()).resolve()
+    chain = Chains().of(here)
     if chain:
         return chain[0]
-    here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / ".git").exists():
             return folder / CONFIG_FILE
@@ -250,6 +250,10 @@ def write(path: Path, wanted: dict[str, str]) -> str:
             out.write(new)
         if path.exists():
             os.chmod(temp, path.stat().st_mode & 0o7777)
+        else:  # a new file gets the mode any new file would (mkstemp makes it private)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temp, 0o666 & ~umask)
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
