@@ -435,6 +435,15 @@ def test_github_annotates_up_to_its_limits_and_says_how_many_were_left_out(conte
     )
 
 
+def test_preview_findings_are_marked_in_github_gitlab_and_junit(context: ReportContext) -> None:
+    f = finding(rule="PRM005", severity="warning", message="evaluation.failures.mode is not declared")._replace(preview=True)
+    result = manifest("m.toml", f, evaluated=("PRM005",))
+    assert ",title=PRM005 format-volume-too-low (preview)::" in render(render_github, [result], context)
+    (issue,) = json.loads(render(render_gitlab, [result], context))
+    assert issue["description"].endswith(" [preview]")
+    assert "[warning, preview]" in render(render_junit, [result], context)
+
+
 def test_github_plain_lines_cannot_become_commands(context: ReportContext) -> None:
     lines = render(render_github, [manifest("::error::boom", evaluated=())], context).splitlines()
     assert not any(line.startswith("::") for line in lines)

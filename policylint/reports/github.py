@@ -48,7 +48,7 @@ def format_annotation(path: str, finding: Finding) -> str:
         "file": path,
         "line": str(finding.line),
         "col": str(finding.column),
-        "title": f"{finding.rule} {finding.name}",
+        "title": f"{finding.rule} {finding.name}" + (" (preview)" if finding.preview else ""),
     }
     props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
     return f"::{command} {props}::{escape_data(message)}"

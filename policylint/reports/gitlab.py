@@ -35,6 +35,7 @@ def severity(finding: Finding) -> str:
 
 def issue_dict(path: str, finding: Finding, fingerprint: str) -> dict[str, Any]:
     marker = " [baselined]" if finding.baselined else ""  # listed, and marked accepted by the baseline
+    marker += " [preview]" if finding.preview else ""  # a rule newer than the pack version adopted
     return {
         "description": f"{finding.rule}: {finding.message}{marker}",
         "check_name": finding.rule,

@@ -58,7 +58,7 @@ def _testcase(suite: ET.Element, path: str, name: str, findings: list[Finding]) 
         outcome = "skipped"
     else:
         outcome = "pass"
-    notes = [f"{_location(path, f)} [warning]" for f in warnings]
+    notes = [f"{_location(path, f)} [warning{', preview' if f.preview else ''}]" for f in warnings]
     if errors or not waived:
         notes += [f"{_location(path, f)} [{_waiver_text(f)}]" for f in waived]
     if notes:
