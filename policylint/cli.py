@@ -199,6 +199,18 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
     sys.exit(ExitCode.FAILED if failed and not exit_zero else ExitCode.OK)
 
 
+def emit(text: str, output: str | None) -> None:
+    """A generated document (``schema``, ``docs``) to standard output, or to ``--output`` FILE."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        with open(output, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+    except OSError as exc:
+        raise UsageError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
+
+
 def _note_ignored(paths: tuple[str, ...]) -> None:
     """Say which manifests git's ignore rules left out of a directory run (never silently)."""
     from policylint.discovery import ignored_manifests

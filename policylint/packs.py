@@ -194,7 +194,7 @@ def load_pack(folder: Path) -> Pack:
     pack_file = folder / PACK_FILE
     if not pack_file.is_file():
         raise PackError(f"{folder}: not a policy pack (no {PACK_FILE})")
-    data, text = _read(pack_file)
+    data, text = read_toml(pack_file)
     _check_keys(data, {"pack": None, "params": None}, (), pack_file, text)
     meta = _table(data, "pack", pack_file, text)
     meta = _check_keys(meta, PACK_KEYS, ("pack",), pack_file, text)
@@ -240,7 +240,7 @@ def newer(version: str, than: str) -> bool:
 
 
 def _load_policy(path: Path, pack: str, pack_version: str = "1") -> Policy:
-    data, text = _read(path)
+    data, text = read_toml(path)
     spec = _check_keys(data, POLICY_KEYS, (), path, text)
     if spec["since"] is None:
         spec["since"] = pack_version
@@ -328,12 +328,14 @@ def _single_line_value_column(index: SourceIndex, lines: list[str], key: tuple[s
     return (line_no, match.end()) if match else None
 
 
-def _read(path: Path) -> tuple[dict[str, Any], str]:
+def read_toml(path: Path, what: str = "policy file", error: type[PackError] = PackError) -> tuple[dict[str, Any], str]:
+    """A pack's TOML file (a policy, ``pack.toml``, a case file) and its text, read with bounds;
+    ``error`` located in it when it cannot be read or parsed."""
     try:
         text = read_bounded(path, MAX_POLICY_FILE_BYTES).decode("utf-8").removeprefix("\ufeff")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PackError(f"{path}: cannot read the policy file: {exc}") from None
+        raise error(f"{path}: cannot read the {what}: {exc}") from None
     try:
         return toml.loads(text), text
     except toml.TOMLError as exc:
-        raise PackError(located(str(path), exc.line, exc.column, f"invalid TOML: {exc.message}")) from None
+        raise error(located(str(path), exc.line, exc.column, f"invalid TOML: {exc.message}")) from None

@@ -23,12 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from policylint import toml
 from policylint.engine import Engine, EngineOptions
 from policylint.errors import ConfigError, PackError, located
-from policylint.files import read_bounded
 from policylint.findings import RECOMMENDATIONS, ManifestResult
-from policylint.packs import MAX_POLICY_FILE_BYTES, param_problem, RULE_ID, Key, Pack, _check_keys, dotted_key, load_pack
+from policylint.packs import RULE_ID, Key, Pack, _check_keys, dotted_key, load_pack, param_problem, read_toml
 from policylint.positions import SourceIndex
 from policylint.schema import did_you_mean, show, type_name
 
@@ -265,14 +263,7 @@ def _fail(path: Path, text: str, key_path: tuple[str | int, ...], message: str) 
 
 
 def _read(path: Path) -> tuple[dict[str, Any], str]:
-    try:
-        text = read_bounded(path, MAX_POLICY_FILE_BYTES).decode("utf-8").removeprefix("\ufeff")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseFileError(f"{path}: cannot read the case file: {exc}") from None
-    try:
-        return toml.loads(text), text
-    except toml.TOMLError as exc:
-        raise CaseFileError(located(str(path), exc.line, exc.column, f"invalid TOML: {exc.message}")) from None
+    return read_toml(path, "case file", CaseFileError)
 
 
 # =============================================================================================

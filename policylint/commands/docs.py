@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from policylint.cli import UsageError, _describing_options, _guarded, _session
+from policylint.cli import _describing_options, _guarded, _session, emit
 
 if TYPE_CHECKING:
     from policylint.engine import Engine
@@ -120,14 +120,7 @@ def docs(output: str | None, config_path: str | None, org_config: str | None, di
 
     session = _session(config_path, org_config, disabled_plugins)
     text = reference(session.engine(session.in_force(Path.cwd())))
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        with open(output, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-    except OSError as exc:
-        raise UsageError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
+    emit(text, output)
 
 
 COMMANDS = (docs,)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from policylint.cli import UsageError, _describing_options, _guarded, _session
+from policylint.cli import _describing_options, _guarded, _session, emit
 
 
 @click.command("schema")
@@ -19,14 +19,7 @@ def schema(output: str | None, config_path: str | None, org_config: str | None, 
 
     session = _session(config_path, org_config, disabled_plugins)
     text = manifest_json_schema_text(session.ext_models)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        with open(output, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-    except OSError as exc:
-        raise UsageError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
+    emit(text, output)
 
 
 COMMANDS = (schema,)
