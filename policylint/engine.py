@@ -213,7 +213,7 @@ class RuleSet:
             owners[r.id] = self._describe_origin(c)
             rules[r.id] = RuleInfo(
                 r.id, r.name, r.title, c.severity, r.waivable, r.rationale, r.recommends, r.applies_to,
-                r.framework, *origin,
+                r.framework, origin[0], origin[1], r.order,
             )
         return rules
 

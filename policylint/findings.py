@@ -118,3 +118,5 @@ class RuleInfo(NamedTuple):
     framework: str | None = None
     pack: str = "policylint"
     source: str | None = None  # the policy file, when the rule is declarative
+    #: Its place in the decision order (None: it never sets the recommendation).
+    order: int | None = None

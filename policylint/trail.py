@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from policylint.engine import CompiledRule, Engine
 from policylint.expr import CompiledCondition, Comparison, render
 from policylint.facts import CHECKLIST_STEPS, DAYS_PER_MONTH, namespace
-from policylint.findings import Finding, ManifestResult
+from policylint.findings import Finding, ManifestResult, RuleInfo
 from policylint.manifest import FIELDS, LoadedManifest, Source, validate
 from policylint.schema import ABSENT, MAX_QUANTITY, FieldType
 
@@ -77,7 +77,12 @@ STAGES = ("retrieval", "prompting", "case", "data", "advisory")
 
 
 def stage_of(compiled: CompiledRule) -> str:
-    order = compiled.rule.order
+    return stage_of_order(compiled.rule.order)
+
+
+def stage_of_order(order: int | None) -> str:
+    """The decision stage of a place in the decision order (hundreds: 1 retrieval, 2 prompting,
+    3-4 the claimed case, 5 data); a rule outside the order is advisory."""
     if order is None or order >= 600:
         return "advisory"
     return STAGES[{1: 0, 2: 1, 3: 2, 4: 2, 5: 3}.get(order // 100, 4)]
@@ -543,6 +548,23 @@ def iter_text(trail: Trail, show_all: bool, facts: bool) -> Iterable[str]:
         yield "  facts:"
         for name, value in trail.facts.items():
             yield f"    {name} = {render(value)}"
+
+
+def mermaid_of_result(result: ManifestResult, rules: Mapping[str, RuleInfo]) -> str:
+    """:func:`mermaid` from a checked manifest's result alone (what a report has): the rules it
+    evaluated, placed in their stage by their decision order, and the findings they gave."""
+    fired = {f.rule for f in result.findings}
+    waived = {f.rule for f in result.findings if f.waived}
+    steps = tuple(
+        Step(rule, rules[rule].name, stage_of_order(rules[rule].order), rules[rule].severity, rules[rule].waivable,
+             rule in fired, (), waived=rule in waived, decided=rule == result.decision.decided_by)
+        for rule in sorted(result.evaluated, key=lambda r: (rules[r].order if rules[r].order is not None else 1 << 30, r))
+        if rule in rules
+    )
+    invalid = tuple(f for f in result.findings if f.rule.startswith("MAN"))
+    decision = result.decision
+    return mermaid(Trail(result.path, decision.proposal, decision.recommendation, decision.verdict,
+                         decision.decided_by, steps, {}, invalid=invalid))
 
 
 def mermaid(trail: Trail) -> str:

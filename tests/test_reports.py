@@ -529,7 +529,8 @@ def test_markdown_finding_with_rationale(results: dict[str, ManifestResult], con
     assert f"**{f.rule} {f.name}** (error) at {result.path}:{f.line}:{f.column}" in text
     assert f"<details><summary>Why {f.rule}: {rule.title}</summary>" in text
     assert rule.rationale.splitlines()[0] in text
-    assert text.count("<details>") == text.count("</details>") == 1
+    assert text.count("<details><summary>Why ") == 1  # the rationale, once (the other block is the decision path)
+    assert text.count("<details>") == text.count("</details>") == 2
 
 
 def test_markdown_escapes_pipes_newlines_and_html(context: ReportContext) -> None:
@@ -558,3 +559,16 @@ def test_rules_ignored_by_configuration_are_noted(context: ReportContext, sarif_
     note = "rules ignored by configuration: DAT004, RAG001 (not waivable)"
     assert f"note: {note}\n" in render(render_github, [], ignoring)
     assert f"> **Note:** {note}\n" in render(render_markdown, [], ignoring)
+
+
+def test_markdown_embeds_the_decision_path_as_explain_draws_it(results: dict[str, ManifestResult],
+                                                               context: ReportContext) -> None:
+    from policylint.trail import mermaid_of_result
+
+    result = results["05-format-low-volume.toml"]  # FMT001 decides in the claimed-case stage
+    text = render(render_markdown, [result], context)
+    block = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert block == mermaid_of_result(result, context.rules)
+    assert 'case["case: FMT001 fired"]' in block and "class case decided" in block
+    assert "-->|decided by FMT001| verdict" in block
+    assert 'retrieval["retrieval: passed"]' in block

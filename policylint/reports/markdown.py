@@ -123,6 +123,11 @@ def section(result: ManifestResult, rules: Mapping[str, RuleInfo]) -> list[str]:
     for finding in result.findings:
         lines += finding_lines(result.path, finding, rules, explain=finding.rule not in explained)
         explained.add(finding.rule)
+    if result.evaluated:  # the stages and the path taken, as `policylint explain --format mermaid` draws them
+        from policylint.trail import mermaid_of_result  # imported here: most runs never write this format
+
+        lines += ["<details><summary>Decision path</summary>", "", "```mermaid",
+                  *mermaid_of_result(result, rules).splitlines(), "```", "", "</details>", ""]
     return lines
 
 
