@@ -101,15 +101,19 @@ class Settings:
 # ------------------------------------------------------------------------------- discovery
 
 
-def config_in(folder: Path) -> Path | None:
+def config_in(folder: Path | str) -> Path | None:
     """The folder's configuration file: ``policylint.toml``, else a ``pyproject.toml`` that has
-    a ``[tool.policylint]`` table (a near miss of that name is an error, not silence)."""
-    candidate = folder / CONFIG_FILE
-    if candidate.is_file():
-        return candidate
-    candidate = folder / PYPROJECT
-    if candidate.is_file() and _has_tool_table(candidate):
-        return candidate
+    a ``[tool.policylint]`` table (a near miss of that name is an error, not silence).
+
+    Asked once per folder of a run, so with plain strings: a ``Path`` is made only for a find.
+    """
+    base = os.fspath(folder)
+    candidate = os.path.join(base, CONFIG_FILE)
+    if os.path.isfile(candidate):
+        return Path(candidate)
+    candidate = os.path.join(base, PYPROJECT)
+    if os.path.isfile(candidate) and _has_tool_table(Path(candidate)):
+        return Path(candidate)
     return None
 
 
@@ -148,7 +152,7 @@ class Chains:
         return self._in_repo[path]
 
     def _own(self, path: str) -> tuple[Path, ...]:
-        found = config_in(Path(path))
+        found = config_in(path)
         return (found,) if found else ()
 
     def _chain(self, path: str) -> tuple[Path, ...]:
