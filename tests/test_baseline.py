@@ -4,16 +4,15 @@ and SARIF's --sarif-suppressed."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import REPO, SCENARIOS
+from conftest import SCENARIOS
+from test_layers import run  # the real command, without the caller's org config or debug
 from policylint import baseline
 from policylint.findings import Decision, Finding, ManifestResult, RuleInfo
 
@@ -21,13 +20,6 @@ TODAY = "2026-12-01"
 #: Scenarios that fail on a waivable rule (baselined) and on a non-waivable one (never).
 WAIVABLE = {"04-already-good-enough": "PRM002", "05-format-low-volume": "FMT001", "08-distill-low-volume": "DST001"}
 NON_WAIVABLE = {"02-knowledge-via-fine-tuning": "RAG001", "03-checklist-skipped": "PRM001", "06-small-dataset": "DAT001"}
-
-
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k not in ("POLICYLINT_ORG_CONFIG", "POLICYLINT_DEBUG")}
-    environ["PYTHONPATH"] = str(REPO)
-    return subprocess.run([sys.executable, "-m", "policylint", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**environ, **(env or {})}, check=False)
 
 
 def check(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
