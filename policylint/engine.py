@@ -12,9 +12,7 @@ import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, NamedTuple, cast
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 from policylint.checks import Check
 from policylint.checks import messages as check_messages
@@ -27,6 +25,9 @@ from policylint.packs import Pack, Param, Policy, declared_params, dotted_key, p
 from policylint.positions import KeyPath
 from policylint.schema import did_you_mean
 from policylint.waivers import DEFAULT_MAX_WAIVER_DAYS, DEFAULT_WAIVER_WARN_DAYS, WAIVER_RULES, apply_waivers
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 class CompiledRule(NamedTuple):
