@@ -7,6 +7,7 @@ Heavy modules (pydantic, pluggy, the engine) are imported inside the commands, s
 from __future__ import annotations
 
 import datetime
+import gc
 import io
 import os
 import re
@@ -38,9 +39,14 @@ def _guarded(command: F) -> F:
 
     ``POLICYLINT_DEBUG=1`` prints the traceback first (a worker's, too, as the cause of the
     error it passed on), then the same line and the same exit status.
+
+    The garbage collector, off since :func:`main`, is turned back on here, except for ``check``,
+    which does it itself once its start-up is done (see :func:`_start_collecting`).
     """
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if command.__name__ != "check":
+            gc.enable()
         try:
             return command(*args, **kwargs)
         except PolicylintError as exc:
@@ -167,6 +173,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
 
         only = changed_manifests(changed_since)
     run = plan(session, discover(paths, only))
+    _start_collecting()
     if only is None:
         _note_ignored(paths)
     if not run.paths:
@@ -427,9 +434,44 @@ def config_command(path: str, output_format: str, config_path: str | None, org_c
         click.echo(in_force_text(path, data), nl=False)
 
 
+def _start_collecting() -> None:
+    """Turn the garbage collector on for the per-manifest work, with what start-up built frozen.
+
+    Start-up (imports, plugins, the compiled packs) allocates tens of thousands of objects that
+    live until the end and form no garbage, so :func:`main` turns the collector off for it
+    (about 10 ms of collections saved); frozen, they are never scanned again, nor copied into
+    ``--jobs`` workers' memory by a collection touching them.
+    """
+    gc.freeze()
+    gc.enable()
+
+
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="policylint")
+    """Console-script entry point: the process ends as soon as its output is flushed.
+
+    ``os._exit`` skips the interpreter's teardown, which frees every module and object one by
+    one (about 20 ms of a pre-commit hook's start-up) for nobody's benefit: every file policylint
+    writes is closed when its command returns, ``atexit`` handlers (a plugin's, multiprocessing's)
+    still run, and standard output and error are flushed here.
+    """
+    gc.disable()
+    try:
+        cli.main(prog_name="policylint")
+        code: Any = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is not None and not isinstance(code, int):  # sys.exit("message"), as Python prints it
+        print(code, file=sys.stderr)
+        code = 1
+    import atexit
+
+    getattr(atexit, "_run_exitfuncs", lambda: None)()  # what the interpreter would run before teardown
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):  # closed or gone: the report was not delivered
+            code = code or ExitCode.TOOL_ERROR
+    os._exit(int(code or 0))
 
 
 from policylint.commands import register  # noqa: E402  (after the helpers the commands import)

@@ -314,7 +314,7 @@ def test_docs_shows_configured_values_and_plugin_rules(governance: dict[str, str
                                   ["test", "--help"], ["docs", "--help"]])
 def test_help_imports_neither_pydantic_nor_pluggy(args: list[str]) -> None:
     code = (
-        f"import sys\nfrom policylint.cli import main\nsys.argv = ['policylint', *{args!r}]\n"
+        f"import os, sys\nos._exit = sys.exit  # main() ends the process; stay to look at sys.modules\nfrom policylint.cli import main\nsys.argv = ['policylint', *{args!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print(sorted(m for m in ('pydantic', 'pluggy', 'tomli', 'importlib.metadata') if m in sys.modules))"
     )

@@ -159,7 +159,7 @@ def test_name_is_written_as_a_toml_string(tmp_path: Path) -> None:
 
 
 def test_help_does_not_import_pydantic() -> None:
-    code = "import sys; from policylint.cli import main; sys.argv=['policylint','--help']\ntry: main()\nexcept SystemExit: pass\nprint('pydantic' in sys.modules, 'pluggy' in sys.modules)"
+    code = "import os, sys; os._exit = sys.exit; from policylint.cli import main; sys.argv=['policylint','--help']\ntry: main()\nexcept SystemExit: pass\nprint('pydantic' in sys.modules, 'pluggy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False False"
 
