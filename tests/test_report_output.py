@@ -3,9 +3,10 @@
 The golden files under ``tests/golden/reports/`` were written by the reporters as they were
 before they streamed (Markdown held its whole report, SARIF a dict per manifest): rendering the
 same results today must give the same bytes, for every format, from a list as from a one-pass
-iterator. The cases cover what changes a report's shape: notes (settings, rules turned off,
-baselines, ``--no-waivers``), baselined, waived and preview findings, SARIF's ``omit``, the
-text report's ``--quiet`` and colours, hostile text, and the empty run.
+iterator, with spools (:mod:`policylint.spool`) in memory and on disk. The cases cover what
+changes a report's shape: notes (settings, rules turned off, baselines, ``--no-waivers``),
+baselined, waived and preview findings, SARIF's ``omit``, the text report's ``--quiet`` and
+colours, hostile text, and the empty run.
 
 ``POLICYLINT_WRITE_GOLDEN=1 pytest tests/test_report_output.py`` writes them again; only do so
 for a change of output that is meant, and say so in the commit.
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SCENARIOS
+from policylint import spool
 from policylint.baseline import Outcome
 from policylint.config.provenance import RunSettings
 from policylint.engine import Engine
@@ -157,15 +159,20 @@ def all_cases(engine: Engine) -> dict[str, tuple[list[ManifestResult], ReportCon
     return built
 
 
+@pytest.mark.parametrize("spooled", ["in memory", "on disk"])
 @pytest.mark.parametrize("fmt, case", PAIRS)
-def test_output_matches_the_golden_file(fmt: str, case: str,
+def test_output_matches_the_golden_file(fmt: str, case: str, spooled: str, monkeypatch: pytest.MonkeyPatch,
                                         all_cases: dict[str, tuple[list[ManifestResult], ReportContext]]) -> None:
+    """Byte for byte, whether the formats that spool (Markdown, SARIF) keep it in memory or
+    move it to a temporary file at once."""
+    if spooled == "on disk":
+        monkeypatch.setattr(spool, "MEMORY_LIMIT", 0)
     results, context = all_cases[case]
     from_list, summary = render(FORMATS[fmt], results, context)
     from_iterator, again = render(FORMATS[fmt], iter(list(results)), context)
     assert from_iterator == from_list and again == summary
     golden = GOLDEN / f"{case}.{fmt}"
-    if WRITE:
+    if WRITE and spooled == "in memory":
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_bytes(from_list.encode("utf-8", "surrogatepass"))
     assert from_list.encode("utf-8", "surrogatepass") == golden.read_bytes()

@@ -7,15 +7,16 @@ without findings appear only in the table.
 
 Text from manifests and messages is escaped: ``&``, ``<`` and ``>`` become entities (no HTML
 gets through), Markdown punctuation is backslash-escaped (a ``|`` cannot split a table cell),
-and line breaks become ``<br>``. The summary sentence heads the report, so the whole report
-is built before it is written.
+and line breaks become ``<br>``. The summary sentence heads the report, so the table's rows and
+the sections are spooled as results arrive (:mod:`policylint.spool`: in memory while small, in a
+temporary file beyond) and written after it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import pluggy
 
@@ -23,6 +24,9 @@ from policylint.errors import printable
 from policylint.findings import Finding, ManifestResult, RuleInfo, Summary
 from policylint.reports import ReportContext, Reporter, Tally, verdict_reason
 from policylint.reports.text import format_summary
+
+if TYPE_CHECKING:
+    from policylint.spool import Writable
 
 hookimpl = pluggy.HookimplMarker("policylint")
 
@@ -131,29 +135,52 @@ def section(result: ManifestResult, rules: Mapping[str, RuleInfo]) -> list[str]:
     return lines
 
 
+class _Lines:
+    """Lines as ``"\n".join(lines) + "\n"`` writes them, less the blank lines at the very end:
+    a blank line is held until a line with text follows it."""
+
+    def __init__(self, out: Writable) -> None:
+        self.out = out
+        self.blank = 0
+
+    def write(self, lines: list[str]) -> None:
+        end = len(lines)
+        while end and lines[end - 1] == "":
+            end -= 1
+        if end:
+            self.out.write("\n" * self.blank + "\n".join(lines[:end]) + "\n")
+            self.blank = 0
+        self.blank += len(lines) - end
+
+
 def render_markdown(results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary:
+    """Streams: the table's rows and the sections are spooled (in memory while small, in a
+    temporary file beyond) as results arrive, and copied after the summary that heads them."""
+    from policylint.spool import Spool  # imported here: most runs never write this format
+
     tally = Tally()
-    rows: list[str] = []
-    sections: list[str] = []
-    for result in results:
-        tally.add(result)
-        rows.append(table_row(result))
-        if result.findings:
-            sections += section(result, context.rules)
-    summary = tally.summary()
-    lines = ["## policylint report", "", escape(format_summary(summary)) + ".", ""]
-    for note in (context.settings_note(), context.ignored_note(), *context.run_notes()):
-        if note:
-            lines += [f"> **Note:** {escape(note)}", ""]
-    if rows:
-        lines += ["| Manifest | Proposal | Recommendation | Verdict | Findings |", "|---|---|---|---|---|", *rows, ""]
-    else:
-        lines += ["No manifests were checked.", ""]
-    if sections:
-        lines += ["## Findings", "", *sections]
-    while lines and lines[-1] == "":
-        lines.pop()
-    out.write("\n".join(lines) + "\n")
+    with Spool() as rows, Spool() as sections:
+        findings = _Lines(sections)
+        with_findings = 0
+        for result in results:
+            tally.add(result)
+            rows.write(table_row(result) + "\n")
+            if result.findings:
+                findings.write(section(result, context.rules))
+                with_findings += 1
+        summary = tally.summary()
+        lines = ["## policylint report", "", escape(format_summary(summary)) + ".", ""]
+        for note in (context.settings_note(), context.ignored_note(), *context.run_notes()):
+            if note:
+                lines += [f"> **Note:** {escape(note)}", ""]
+        if not summary.manifests:
+            out.write("\n".join([*lines, "No manifests were checked."]) + "\n")
+            return summary
+        out.write("\n".join([*lines, "| Manifest | Proposal | Recommendation | Verdict | Findings |", "|---|---|---|---|---|"]) + "\n")
+        rows.copy_to(out)
+        if with_findings:
+            out.write("\n## Findings\n\n")
+            sections.copy_to(out)
     return summary
 
 
