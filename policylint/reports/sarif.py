@@ -10,22 +10,26 @@ path, rule, key and an occurrence index, never from the line or the message, so 
 its identity when lines move or numbers in the message change.
 Each manifest's decision is in ``run.properties.policylint.manifests``.
 
-The report streams: results are written as manifests arrive, the per-manifest decisions at the
-end. Keys are sorted and nothing depends on the clock or the machine (a rule's source file is
+The report streams: results are written as manifests arrive; the per-manifest decisions, which
+come after them, are spooled meanwhile (in memory while small, in a temporary file beyond). Keys are sorted and nothing depends on the clock or the machine (a rule's source file is
 left out: it is an absolute path).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TextIO
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 import pluggy
 
 from policylint.findings import Finding, ManifestResult, RuleInfo, Summary
 from policylint.reports import ReportContext, Reporter, Tally, waiver_note
+
+if TYPE_CHECKING:
+    from policylint.spool import Writable
 
 hookimpl = pluggy.HookimplMarker("policylint")
 
@@ -138,7 +142,41 @@ def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _write_object(out: Writable, members: Mapping[str, Any]) -> None:
+    """``json.dumps(members, sort_keys=True)`` (as :func:`_dump`), byte for byte, except that a
+    member may be a callable that writes its own value: a list too long to hold."""
+    out.write("{")
+    for i, key in enumerate(sorted(members)):
+        value = members[key]
+        out.write(("%s: " if not i else ", %s: ") % _dump(key))
+        if callable(value):
+            value(out)
+        else:
+            out.write(_dump(value))
+    out.write("}")
+
+
+def _manifest_settings(per_manifest: Mapping[str, Any]) -> Callable[[Writable], None]:
+    """Writes ``{path: settings}`` for each manifest with settings of its own, sorted by path."""
+
+    def write(out: Writable) -> None:
+        out.write("{")
+        separator = ""
+        for path in sorted(per_manifest):
+            if per_manifest[path]:
+                out.write("%s%s: %s" % (separator, _dump(path), _dump(per_manifest[path])))
+                separator = ", "
+        out.write("}")
+
+    return write
+
+
 def render_sarif(results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary:
+    """Streams: each finding's result is written as its manifest arrives; each manifest's
+    decision is spooled (in memory while small, in a temporary file beyond) for the run's
+    properties, which follow the results."""
+    from policylint.spool import Spool  # imported here: most runs never write this format
+
     tally = Tally()
     rule_ids = sorted(context.rules)
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
@@ -150,42 +188,52 @@ def render_sarif(results: Iterable[ManifestResult], context: ReportContext, out:
     out.write('{"$schema": %s, "version": %s, "runs": [\n' % (_dump(SARIF_SCHEMA), _dump(SARIF_VERSION)))
     out.write('{"tool": {"driver": %s}, "columnKind": "unicodeCodePoints", "results": [' % _dump(driver))
     separator = "\n"
-    manifests = []
     omit = context.sarif_suppressed == "omit"
     baseline = ", ".join(o.file for o in context.baseline)
-    for result in results:
-        tally.add(result)
-        decision = result.decision
-        manifests.append({
-            "path": result.path,
-            "proposal": decision.proposal,
-            "recommendation": decision.recommendation,
-            "verdict": decision.verdict,
-            "decided_by": decision.decided_by,
-        })
-        for finding, fingerprint in zip(result.findings, fingerprints(result.path, result.findings)):
-            if omit and (finding.waived or finding.baselined):
-                continue  # --sarif-suppressed omit: code scanning would list it as an open alert
-            out.write(separator + _dump(result_dict(result.path, finding, fingerprint, index, baseline)))
-            separator = ",\n"
-    summary = tally.summary()
-    policylint: dict[str, Any] = {"manifests": manifests, "summary": summary._asdict()}
-    if omit:
-        policylint["suppressed"] = "omit"  # waived and baselined results left out of results
-    if context.baseline:
-        baselines = [o.as_dict() for o in context.baseline]
-        policylint["baseline"] = baselines[0] if len(baselines) == 1 else baselines
-    if context.waivers_ignored:
-        policylint["waivers_ignored"] = True
-    if context.ignored:
-        policylint["ignored"] = [{"rule": r, "waivable": context.rules[r].waivable} for r in context.ignored]
-    if context.settings is not None:
-        settings = context.settings.top_level()
-        if context.settings.per_manifest:
-            settings = {**(settings or {}), "manifests": {p: s for p, s in sorted(context.settings.per_manifest.items()) if s}}
-        if settings:
-            policylint["settings"] = settings
-    out.write("\n], %s: %s}\n]}\n" % (_dump("properties"), _dump({"policylint": policylint})))
+    with Spool() as manifests:
+        listed = ""
+        for result in results:
+            tally.add(result)
+            decision = result.decision
+            manifests.write(listed + _dump({
+                "path": result.path,
+                "proposal": decision.proposal,
+                "recommendation": decision.recommendation,
+                "verdict": decision.verdict,
+                "decided_by": decision.decided_by,
+            }))
+            listed = ", "
+            for finding, fingerprint in zip(result.findings, fingerprints(result.path, result.findings)):
+                if omit and (finding.waived or finding.baselined):
+                    continue  # --sarif-suppressed omit: code scanning would list it as an open alert
+                out.write(separator + _dump(result_dict(result.path, finding, fingerprint, index, baseline)))
+                separator = ",\n"
+        summary = tally.summary()
+
+        def write_manifests(out: Writable) -> None:
+            out.write("[")
+            manifests.copy_to(out)
+            out.write("]")
+
+        policylint: dict[str, Any] = {"manifests": write_manifests, "summary": summary._asdict()}
+        if omit:
+            policylint["suppressed"] = "omit"  # waived and baselined results left out of results
+        if context.baseline:
+            baselines = [o.as_dict() for o in context.baseline]
+            policylint["baseline"] = baselines[0] if len(baselines) == 1 else baselines
+        if context.waivers_ignored:
+            policylint["waivers_ignored"] = True
+        if context.ignored:
+            policylint["ignored"] = [{"rule": r, "waivable": context.rules[r].waivable} for r in context.ignored]
+        if context.settings is not None:
+            settings: dict[str, Any] = dict(context.settings.top_level() or {})
+            if context.settings.per_manifest:
+                settings["manifests"] = _manifest_settings(context.settings.per_manifest)
+            if settings:
+                policylint["settings"] = functools.partial(_write_object, members=settings)
+        out.write("\n], %s: {%s: " % (_dump("properties"), _dump("policylint")))
+        _write_object(out, policylint)
+        out.write("}}\n]}\n")
     return summary
 
 
