@@ -89,8 +89,12 @@ def _rule_ids(findings: Iterable[Finding]) -> str:
 class Reporter(Protocol):
     """Renders results, consumed one manifest at a time, onto ``out``; returns the totals.
 
-    Results arrive sorted by path. A reporter that can write as it goes should, so a run over
-    thousands of manifests does not hold them all in memory.
+    Results arrive sorted by path. A reporter should write as it goes and keep nothing per
+    manifest (a :class:`Tally`, counters), so a run over thousands of manifests does not hold
+    them in memory. When the document needs first what is known only at the end (Markdown's
+    summary above its table; SARIF's decisions, which close the run after its results), the
+    part that grows is written to a :class:`policylint.spool.Spool` as results arrive and copied
+    to ``out`` in its place.
     """
 
     def __call__(self, results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary: ...
