@@ -150,11 +150,13 @@ def _entry_points() -> list[EntryPoint]:
 
     What ``importlib.metadata.entry_points(group="policylint")`` finds, without importing it
     (it brings email, zipfile and csv, about 12 ms) or reading more than it must: each folder
-    on ``sys.path`` is listed once, in order; of its ``*.dist-info`` and ``*.egg-info``
-    folders (and an ``.egg`` folder's ``EGG-INFO``) the first of each normalized name on
-    ``sys.path`` counts, as importlib.metadata decides; only an ``entry_points.txt`` that has
-    a ``[policylint]`` section is parsed, and only a distribution that declares one has its
-    ``METADATA`` read, for its name and version.
+    on ``sys.path`` is listed once (``os.listdir``), in order; of its ``*.dist-info`` and
+    ``*.egg-info`` folders (and an ``.egg`` folder's ``EGG-INFO``) the first of each
+    normalized name on ``sys.path`` counts, as importlib.metadata decides; only an
+    ``entry_points.txt`` that has a ``[policylint]`` section is parsed, and only a
+    distribution that declares one has its ``METADATA`` read, for its name and version.
+    Lines of other sections are never parsed: a malformed one, which makes importlib.metadata
+    raise for every group, does not stop a policylint run.
 
     A ``sys.path`` entry that is not a folder (a zipped egg, a zipapp: importlib.metadata
     reads those as zip files) is handed to importlib.metadata, for that entry only; so is the
@@ -168,8 +170,7 @@ def _entry_points() -> list[EntryPoint]:
     for entry in sys.path:
         root = entry or "."  # importlib.metadata's reading of ''
         try:
-            with os.scandir(root) as listing:
-                children = [child.name for child in listing]
+            children = os.listdir(root)  # one getdents, like os.scandir, without an object per child
         except NotADirectoryError:  # perhaps a zip: importlib.metadata reads it, for this entry
             found.extend(_entry_points_from_metadata([entry], seen))
             continue
@@ -213,8 +214,7 @@ def _read_entry_points(folder: str, child: str) -> list[EntryPoint]:
     if not os.access(path, os.F_OK):  # most distributions have none (cheaper than a failed open)
         return []
     try:
-        with open(path, "rb") as file:
-            data = file.read()
+        data = _read_bytes(path)
     except OSError:  # unreadable, or an egg-info file rather than a folder
         return []
     if _SECTION not in data:
@@ -239,6 +239,19 @@ def _read_entry_points(folder: str, child: str) -> list[EntryPoint]:
                 raise PluginError(f"{where}: malformed entry point in {path}, line {number}: {line!r} (expected 'name = module:attribute')")
             found.append(EntryPoint(name.strip(), value.strip(), distribution, version))
     return found
+
+
+def _read_bytes(path: str) -> bytes:
+    """A file's bytes: ``os.read`` rather than ``open``, half the cost for a small file (no
+    buffered reader), which counts in an environment of hundreds of distributions."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        chunks = [os.read(fd, 65536)]
+        while chunks[-1]:
+            chunks.append(os.read(fd, 65536))
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 def _metadata(folder: str, child: str) -> tuple[str, str]:

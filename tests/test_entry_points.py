@@ -96,6 +96,14 @@ def test_sorted_by_name_across_distributions_and_folders(tmp_path: Path, on_path
     assert found() == reference()
 
 
+def test_a_large_entry_points_file_is_read_whole(tmp_path: Path, on_path) -> None:
+    scripts = "".join(f"tool-{n} = big.cli:main_{n}\n" for n in range(5_000))  # well over one 64 KiB read
+    dist_info(tmp_path, "big-1.0.dist-info", "big", "1.0", f"[console_scripts]\n{scripts}[policylint]\nbig = big.plugin\n")
+    on_path(tmp_path)
+    assert (tmp_path / "big-1.0.dist-info" / "entry_points.txt").stat().st_size > 2 * 65536
+    assert found() == [("big", "big.plugin", "big", "1.0")] == reference()
+
+
 def test_egg_info_folder_takes_name_and_version_from_pkg_info(tmp_path: Path, on_path) -> None:
     dist_info(tmp_path, "Old_Plugin.egg-info", "Old-Plugin", "0.9", "[policylint]\nold = old_plugin:hooks\n", "PKG-INFO")
     (tmp_path / "ancient.egg-info").write_text("Metadata-Version: 1.0\nName: ancient\nVersion: 0.1\n")  # a file: no entry points
