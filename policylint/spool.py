@@ -14,8 +14,8 @@ the stream it is copied to does its own encoding.
 
 from __future__ import annotations
 
+import io
 import sys
-from types import TracebackType
 from typing import IO, Protocol
 
 #: Bytes of strings (``sys.getsizeof``: a table row with an emoji takes two bytes a character)
@@ -30,11 +30,13 @@ class Writable(Protocol):
     def write(self, text: str, /) -> int: ...
 
 
-class Spool:
-    """Text kept in order until :meth:`copy_to`; use it as a context manager (or :meth:`close`
-    it), so that a report that fails half-way leaves no temporary file behind."""
+class Spool(io.TextIOBase):
+    """Text kept in order until :meth:`copy_to`. A text stream (``write``, ``writelines``,
+    ``flush``...), so a reporter may be handed one as its ``out``; use it as a context manager
+    (or :meth:`close` it) so that a report that fails half-way leaves no temporary file behind."""
 
     def __init__(self, limit: int | None = None) -> None:
+        super().__init__()
         self._limit = MEMORY_LIMIT if limit is None else limit
         self._parts: list[str] = []
         self._size = 0
@@ -45,7 +47,10 @@ class Spool:
         """Whether the spool has moved to its temporary file."""
         return self._file is not None
 
-    def write(self, text: str) -> int:
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str, /) -> int:
         if self._file is not None:
             return self._file.write(text)
         self._parts.append(text)
@@ -53,10 +58,6 @@ class Spool:
         if self._size > self._limit:
             self._spill()
         return len(text)
-
-    def writelines(self, lines: list[str]) -> None:
-        for line in lines:
-            self.write(line)
 
     def _spill(self) -> None:
         import tempfile  # imported here: most reports never grow past the limit
@@ -85,9 +86,4 @@ class Spool:
         if self._file is not None:
             self._file.close()
             self._file = None
-
-    def __enter__(self) -> Spool:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
+        super().close()

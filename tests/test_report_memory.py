@@ -204,3 +204,18 @@ def test_formats_that_need_their_end_first_spool_it(fmt: str, pickled: list[byte
     monkeypatch.setattr(spool, "MEMORY_LIMIT", 1 << 10)
     FORMATS[fmt](synthetic(pickled, 50), ReportContext("0.1.0", engine.rules), HashSink())
     assert spilled and not any(s.on_disk for s in spilled)  # moved to disk, and closed at the end
+
+
+def test_a_spool_is_a_text_stream_a_reporter_can_write_to(pickled: list[bytes], engine: Engine) -> None:
+    """What ``cli`` needs to render a whole report before writing it (a reporter's ``out``)."""
+    context = ReportContext("0.1.0", engine.rules)
+    for limit in (0, 1 << 20):
+        direct = io.StringIO(newline="")
+        FORMATS["text"](synthetic(pickled, 20), context, direct)
+        with spool.Spool(limit) as spooled:
+            FORMATS["text"](synthetic(pickled, 20), context, spooled)
+            print("a last line", file=spooled)
+            spooled.flush()
+            copied = io.StringIO(newline="")
+            spooled.copy_to(copied)
+        assert copied.getvalue() == direct.getvalue() + "a last line\n"
