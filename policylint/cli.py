@@ -153,7 +153,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
     from policylint.config.files import flag_settings
     from policylint.config.layers import check_disable
     from policylint.discovery import MANIFEST_NAME, discover
-    from policylint.runner import check_paths, plan, settle
+    from policylint.runner import baselines_in_force, iter_checked, plan, settle
     from policylint.schema import did_you_mean
 
     if paths.count("-") > 1:
@@ -182,19 +182,26 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
         left_out = f"; {len(run.excluded):,} excluded by configuration" if run.excluded else ""
         click.echo(f"policylint: warning: no manifests {what} in {searched} (looked for {MANIFEST_NAME}{left_out})", err=True)
     context = _report_context(session, run)
-    # Every result exists before any report is written: an error while checking names the
-    # manifest and the rule (exit 2) and can never be taken for a report format's failure, and
-    # the verdict is counted here, whatever a reporter reads.
-    results = check_paths(run.engines, run.paths, sys.stdin.buffer, jobs)
+    # Every result exists before any report reaches standard output or the file: reports are
+    # rendered into a spool as the results stream past, and written only once the last manifest
+    # is checked. An error while checking names the manifest and the rule (exit 2) and can never
+    # be taken for a report format's failure, and the verdict is counted here, whatever a
+    # reporter reads. Only what needs every result at once holds them: a baseline (its stale
+    # entries), --write-baseline, and -o (two reports of one run).
+    results: Any = iter_checked(run.engines, run.paths, sys.stdin.buffer, jobs)
+    if output is not None or write_baseline is not None or baselines_in_force(run, baseline_path):
+        results = list(results)
     results, extras = settle(results, run, baseline=baseline_path, write_baseline=write_baseline, no_waivers=no_waivers,
                              tool_version=_tool_version(), warn=lambda line: click.echo(line, err=True))
     context = _with(context, sarif_suppressed=sarif_suppressed, **extras)
-    failed = sum(not r.passed for r in results)
+    if output is not None:
+        results = list(results)  # read by two reports
+    checked = _Checked(results)
     terminal = context(color=_use_color(), quiet=quiet)
     if output is None:
-        report = _render(reporter, results, terminal, for_terminal=output_format == "text")
+        report = _render(reporter, checked, terminal, for_terminal=output_format == "text")
     else:  # two reports of one run: the file's (always UTF-8) and the terminal's
-        saved = _render(reporter, results, context())
+        saved = _render(reporter, checked, context())
         try:
             stream = open(output, "wb")  # noqa: SIM115
         except OSError as exc:
@@ -202,6 +209,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
         with stream:
             saved.copy_to(stream)
         report = _render(session.formats["text"], results, terminal, for_terminal=True)
+    failed = checked.failed
     _write_stdout(report)
     sys.exit(ExitCode.FAILED if failed and not exit_zero else ExitCode.OK)
 
@@ -235,7 +243,7 @@ class _Spool(io.RawIOBase):
     """A report's bytes, in memory up to ``limit`` and in an unnamed temporary file beyond, so
     a run over 50,000 manifests does not hold its whole JSON report twice."""
 
-    def __init__(self, limit: int = 16 << 20) -> None:
+    def __init__(self, limit: int = 2 << 20) -> None:
         self._file: Any = io.BytesIO()
         self._limit = limit
 
@@ -259,7 +267,43 @@ class _Spool(io.RawIOBase):
         self._file.close()
 
 
-def _render(reporter: Any, results: list[Any], context: ReportContext, for_terminal: bool = False) -> _Spool:
+class _CheckingStopped(BaseException):
+    """Raised into a reporter when checking fails, so that no ``except Exception`` of its takes
+    the error for its own; :func:`_render` raises the checking error itself."""
+
+
+class _Checked:
+    """The results as a reporter consumes them, counting the failed ones; once the reporter is
+    done, the manifests it did not ask for are checked too (the verdict covers every manifest).
+    An error while checking is kept and stops the reporter (see :class:`_CheckingStopped`)."""
+
+    def __init__(self, results: Any) -> None:
+        self._results = iter(results)
+        self.failed = 0
+        self.error: BaseException | None = None
+
+    def __iter__(self) -> Any:
+        while True:
+            try:
+                result = next(self._results)
+            except StopIteration:
+                return
+            except BaseException as exc:
+                self.error = exc
+                raise _CheckingStopped from None
+            self.failed += not result.passed
+            yield result
+
+    def finish(self) -> None:
+        """Check what the reporter left, and raise the error that stopped checking, if any."""
+        if self.error is None:
+            for _ in self:
+                pass
+        if self.error is not None:
+            raise self.error
+
+
+def _render(reporter: Any, results: Any, context: ReportContext, for_terminal: bool = False) -> _Spool:
     """The whole report, rendered before a byte of it reaches standard output or the file: a
     reporter that fails leaves nothing behind (not half a JSON document).
 
@@ -275,7 +319,13 @@ def _render(reporter: Any, results: list[Any], context: ReportContext, for_termi
     spool = _Spool()
     text = io.TextIOWrapper(io.BufferedWriter(spool, 1 << 16), encoding=encoding, errors="backslashreplace",
                             newline=None if for_terminal else "\n")
-    reporter(iter(results), context, text)
+    checked = results if isinstance(results, _Checked) else _Checked(results)
+    try:
+        reporter(iter(checked), context, text)
+    except BaseException:  # _CheckingStopped, or what a reporter made of it
+        if checked.error is None:
+            raise
+    checked.finish()
     text.flush()
     text.detach().detach()  # keep the spool open: copy_to reads it back
     return spool

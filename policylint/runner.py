@@ -7,7 +7,7 @@ import os
 import pickle
 import signal
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,7 +118,14 @@ def _note(exc: BaseException, note: str) -> None:
 def check_paths(
     engines: Engine | Mapping[str, Engine], paths: Sequence[str], stdin: Any = None, jobs: int | None = None
 ) -> list[ManifestResult]:
-    """Every result, in the order of ``paths``, computed before any report is written.
+    """Every result, in the order of ``paths`` (see :func:`iter_checked`)."""
+    return list(iter_checked(engines, paths, stdin, jobs))
+
+
+def iter_checked(
+    engines: Engine | Mapping[str, Engine], paths: Sequence[str], stdin: Any = None, jobs: int | None = None
+) -> Iterator[ManifestResult]:
+    """Each result, in the order of ``paths``, as soon as it and those before it are checked.
 
     ``engines`` is one engine for every path, or each path's own (configuration is resolved per
     manifest). With more than one job, manifests are checked in worker processes, in chunks,
@@ -130,7 +137,7 @@ def check_paths(
     jobs = default_jobs(len(paths)) if jobs is None else jobs
     if jobs > 1 and len(paths) > 1 and _can_fork():
         return _check_in_workers(engine_of, paths, stdin, jobs)
-    return [check_one(engine_of(path), path, stdin) for path in paths]
+    return (check_one(engine_of(path), path, stdin) for path in paths)
 
 
 #: Below this many manifests, starting worker processes costs more than it saves.
@@ -229,33 +236,38 @@ class RemoteTraceback(Exception):
 
 def _check_in_workers(
     engine_of: Callable[[str], Engine], paths: Sequence[str], stdin: Any, jobs: int
-) -> list[ManifestResult]:
-    """Fork the workers (they inherit the compiled engines), hand each one chunk at a time,
-    and watch both their connections and their process sentinels: a worker that exits before
-    answering ends the run, naming the manifests of the chunk it held.
+) -> Iterator[ManifestResult]:
+    """Fork the workers (they inherit the compiled engines), keep each one :data:`PREFETCH`
+    chunks ahead, and yield the results in order as the chunks come back.
 
-    One pipe per worker and no helper threads, so forking is safe and nothing can wait forever
-    on a worker that is gone.
+    Both the workers' connections and their process sentinels are watched: a worker that exits
+    before answering ends the run, naming the manifests of the chunk it was checking. One pipe
+    per worker and no helper threads, so forking is safe and nothing can wait forever on a
+    worker that is gone. Chunks that come back early wait for those before them: with chunks of
+    at most :data:`MAX_CHUNK` manifests, that is a few thousand results at most, whatever the
+    size of the run.
     """
     import multiprocessing
+    from collections import deque
     from multiprocessing.connection import wait
 
     context = multiprocessing.get_context("fork")  # each worker inherits the compiled engine
     files = [p for p in paths if p != STDIN]
     cap = worker_count(jobs, len(files))
-    # Few, large chunks: each one costs a round trip to a worker; four per worker still
-    # balances the load (measured: 64 -> 1,250 per chunk took 10k manifests on 2 workers from
-    # 0.99 s to 0.88 s).
-    size = min(max(len(files) // (cap * 4), 64), 2048)
+    # Four chunks per worker balance the load; a worker's next chunk already waits in its pipe
+    # when it finishes one, so smaller chunks cost no idle round trip.
+    size = min(max(len(files) // (cap * 4), MIN_CHUNK), MAX_CHUNK)
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
-    from_stdin = check_one(engine_of(STDIN), STDIN, stdin) if STDIN in paths else None  # read here
+    if STDIN in paths:
+        yield check_one(engine_of(STDIN), STDIN, stdin)  # read here; standard input comes first
     count = min(cap, len(chunks))
     if count < 2:  # one chunk: a worker would only add the cost of forking
-        checked = iter([check_one(engine_of(p), p) for p in files])
-        return [from_stdin if p == STDIN else next(checked) for p in paths]  # type: ignore[misc]
+        yield from (check_one(engine_of(p), p) for p in files)
+        return
     _init_worker(engine_of, chunks)
-    results: list[list[ManifestResult] | None] = [None] * len(chunks)
-    workers: dict[Any, tuple[Any, int | None]] = {}  # connection -> (process, chunk index held)
+    early: dict[int, list[ManifestResult]] = {}  # chunks back before those in front of them
+    following = 0  # the next chunk to yield
+    workers: dict[Any, tuple[Any, deque[int]]] = {}  # connection -> (process, chunks sent, in order)
     finished: list[Any] = []
     pending = iter(range(len(chunks)))
     try:
@@ -264,12 +276,11 @@ def _check_in_workers(
             process = context.Process(target=_worker, args=(theirs,), daemon=True)
             process.start()
             theirs.close()
-            index = next(pending)
-            workers[mine] = (process, index)
-            try:
-                mine.send(index)
-            except OSError:  # gone already: never a BrokenPipeError, which reads as stdout's
-                raise WorkerDied(_died(process.exitcode, chunks[index])) from None
+            workers[mine] = (process, deque())
+            _send_next(mine, workers[mine], pending, chunks, 1)  # one each (count <= chunks), then more
+        for _ in range(PREFETCH - 1):
+            for connection, worker in workers.items():
+                _send_next(connection, worker, pending, chunks, 1)
         while workers:
             ready = wait([*workers, *(process.sentinel for process, _ in workers.values())])
             for connection in [c for c in workers if c in ready or workers[c][0].sentinel in ready]:
@@ -278,17 +289,16 @@ def _check_in_workers(
                     data = connection.recv_bytes() if connection.poll() else None
                 except (EOFError, OSError):
                     data = None
-                if data is None:  # the process is gone, and the chunk it held with it
+                if data is None:  # the process is gone, and the chunk it was checking with it
                     process.join(5)
-                    raise WorkerDied(_died(process.exitcode, chunks[held] if held is not None else []))
-                following = next(pending, None)
-                workers[connection] = (process, following)
-                try:
-                    connection.send(following)  # before unpickling: the worker starts on it at once
-                except OSError:  # it died after answering; the run still stops
-                    process.join(5)
-                    raise WorkerDied(_died(process.exitcode, [])) from None
-                if following is None:
+                    raise WorkerDied(_died(process.exitcode, chunks[held[0]] if held else []))
+                done = held.popleft()
+                _send_next(connection, workers[connection], pending, chunks, 1)  # before unpickling
+                if not held:
+                    try:
+                        connection.send(None)  # nothing left: the worker ends
+                    except OSError:
+                        pass
                     del workers[connection]
                     finished.append((connection, process))
                 message = pickle.loads(data)
@@ -296,17 +306,41 @@ def _check_in_workers(
                     exc = message[1]
                     exc.__cause__ = RemoteTraceback(message[2])
                     raise exc
-                results[held] = message[1]  # type: ignore[index]
+                early[done] = message[1]
+            while following in early:
+                yield from early.pop(following)
+                following += 1
     finally:
-        for connection, (process, _) in workers.items():  # only after an error: stop them
+        for connection, (process, _) in workers.items():  # only after an error, or a consumer gone: stop them
             process.kill()
             finished.append((connection, process))
         for connection, process in finished:
             process.join()
             connection.close()
         _init_worker(None, [])  # type: ignore[arg-type]
-    checked = (r for chunk in results for r in chunk)  # type: ignore[union-attr]
-    return [from_stdin if p == STDIN else next(checked) for p in paths]  # type: ignore[misc]
+
+
+#: Chunks a worker has in hand: the one it checks, and the next, already in its pipe.
+PREFETCH = 2
+#: Manifests per chunk, at least and at most (see :func:`_check_in_workers`).
+MIN_CHUNK = 64
+MAX_CHUNK = 512
+
+
+def _send_next(connection: Any, worker: tuple[Any, Any], pending: Iterator[int], chunks: list[list[str]],
+               count: int) -> None:
+    """Hand a worker up to ``count`` more chunk indexes; a worker that is gone stops the run."""
+    process, held = worker
+    for _ in range(count):
+        index = next(pending, None)
+        if index is None:
+            return
+        held.append(index)
+        try:
+            connection.send(index)
+        except OSError:  # gone: never a BrokenPipeError, which reads as stdout's
+            process.join(5)
+            raise WorkerDied(_died(process.exitcode, chunks[held[0]])) from None
 
 
 def _died(exitcode: int | None, held: list[str]) -> str:
@@ -324,7 +358,7 @@ def _died(exitcode: int | None, held: list[str]) -> str:
 
 
 def settle(
-    results: list[ManifestResult],
+    results: Iterable[ManifestResult],
     run: Plan,
     *,
     baseline: str | None = None,
@@ -332,7 +366,7 @@ def settle(
     no_waivers: bool = False,
     tool_version: str = "",
     warn: Callable[[str], None] | None = None,
-) -> tuple[list[ManifestResult], dict[str, Any]]:
+) -> tuple[Iterable[ManifestResult], dict[str, Any]]:
     """What ``check`` does with the results before reporting them: ``--no-waivers``, then
     ``--write-baseline``, then the baseline in force (``--baseline`` or the ``baseline`` key).
 
@@ -343,9 +377,10 @@ def settle(
     if no_waivers:
         from policylint.baseline import without_waivers
 
-        results = [without_waivers(r, run.engines[r.path].fail_on) for r in results]
+        results = (without_waivers(r, run.engines[r.path].fail_on) for r in results)
         extras["waivers_ignored"] = True
     if write_baseline is not None:
+        results = list(results)
         _write_baseline(results, run, Path(write_baseline), tool_version, warn)
     files = _baselines(run, baseline)
     if files:
@@ -353,9 +388,14 @@ def settle(
 
         rules_of = {path: run.engines[path].rules for path in files}
         fail_on_of = {path: run.engines[path].fail_on for path in files}
-        results, outcomes = baselines.apply(results, files, rules_of, fail_on_of)
+        results, outcomes = baselines.apply(list(results), files, rules_of, fail_on_of)
         extras["baseline"] = tuple(outcomes)
     return results, extras
+
+
+def baselines_in_force(run: Plan, flag: str | None) -> bool:
+    """Whether any manifest of the run has a baseline (which needs every result at once)."""
+    return bool(_baselines(run, flag))
 
 
 def _baselines(run: Plan, flag: str | None) -> dict[str, Path]:

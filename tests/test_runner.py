@@ -202,6 +202,46 @@ def test_a_reporter_that_fails_halfway_leaves_nothing_on_stdout(tmp_path: Path) 
     assert proc.stderr == b"policylint: error: plugin 'lazy' (lazy 1.0): report format 'lazy' failed: RuntimeError: disk full\n"
 
 
+@pytest.mark.parametrize("caught", ["Exception", "BaseException"])
+def test_a_reporter_that_swallows_errors_cannot_hide_an_error_while_checking(tmp_path: Path, caught: str) -> None:
+    """Results stream into the reporter as they are checked: a rule's error raised there is
+    still the run's error (exit 2, nothing on stdout), whatever the reporter catches."""
+    corpus(tmp_path, {"a": 3})
+    body = f"""
+try:
+    for result in results:
+        out.write(result.path + '\\n')
+except {caught}:
+    out.write('swallowed\\n')
+"""
+    second_breaks = """
+import policylint.engine as engine
+check = engine.Engine.check
+def broken(self, path, raw):
+    if path.startswith("a/p001/"):
+        raise ValueError("boom")
+    return check(self, path, raw)
+engine.Engine.check = broken
+"""
+    proc = policylint("check", "--format", "lazy", *TODAY, ".", cwd=tmp_path, prelude=second_breaks + with_format(body))
+    assert (proc.returncode, proc.stdout) == (2, b"")
+    err = proc.stderr.decode()
+    assert err.startswith("policylint: error: internal error: ValueError: boom") and "report format" not in err
+    if sys.version_info >= (3, 11):  # exceptions' notes
+        assert "while checking a/p001/mlproject.toml" in err
+
+
+def test_a_reporter_that_stops_early_still_has_every_manifest_checked(tmp_path: Path) -> None:
+    """The verdict counts every manifest, also those a reporter never asked for (the only
+    failing one comes last here)."""
+    for name, text in (("a", PASSING), ("b", PASSING), ("c", FAILING)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "mlproject.toml").write_text(text, "utf-8")
+    proc = policylint("check", "--format", "lazy", *TODAY, ".", cwd=tmp_path,
+                      prelude=with_format("out.write(next(iter(results)).path + '\\n')"))
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, b"a/mlproject.toml\n", b"")
+
+
 def test_an_internal_error_while_checking_names_the_manifest(tmp_path: Path) -> None:
     (tmp_path / "mlproject.toml").write_text(FAILING, "utf-8")
     prelude = """
