@@ -40,9 +40,9 @@ def plan(session: Session, found: Sequence[str]) -> Plan:
     """
     result = Plan([], {}, {})
     for path in sorted(found, key=position):
-        folder = Path.cwd() if path == STDIN else Path(os.path.abspath(path)).parent
-        state = session.in_force(folder)
-        origin = None if path == STDIN else excluded_by(path, state)
+        absolute = None if path == STDIN else os.path.abspath(path)
+        state = session.in_force(os.getcwd() if absolute is None else os.path.dirname(absolute))
+        origin = None if absolute is None or not state.exclude else excluded_by(absolute, state)
         if origin is not None:
             result.excluded.append((path, origin))
             continue

@@ -197,7 +197,7 @@ class Session:
             self.pack_origins.setdefault(pack.name, Origin("built-in", f"pack {pack.name} ({pack.path})", str(pack.path)))
         return [*self.packs, *extra]
 
-    def in_force(self, folder: Path) -> InForce:
+    def in_force(self, folder: Path | str) -> InForce:
         """What applies to a manifest in ``folder``: ``--config`` or its chain of files, then the flags."""
         if self.config is not None:
             chain: tuple[Path, ...] = (self.config.path,) if self.config.path else ()

@@ -135,20 +135,29 @@ class Chains:
     """
 
     def __init__(self) -> None:
+        self._of: dict[str, tuple[Path, ...]] = {}  # by folder as given (manifests share folders)
+        self._git: dict[str, bool] = {}
         self._in_repo: dict[str, bool] = {}
         self._chains: dict[str, tuple[Path, ...]] = {}
 
     def of(self, folder: Path | str) -> tuple[Path, ...]:
         """The repository files for a manifest in ``folder``, outermost first."""
-        path = os.path.abspath(folder)
-        return self._chain(path) if self._inside(path) else self._nearest(path)
+        key = os.fspath(folder)
+        chain = self._of.get(key)
+        if chain is None:
+            path = os.path.abspath(key)
+            chain = self._of[key] = self._chain(path) if self._inside(path) else self._nearest(path)
+        return chain
+
+    def _holds_git(self, path: str) -> bool:
+        if path not in self._git:
+            self._git[path] = os.path.exists(os.path.join(path, ".git"))
+        return self._git[path]
 
     def _inside(self, path: str) -> bool:
         if path not in self._in_repo:
             parent = os.path.dirname(path)
-            self._in_repo[path] = os.path.exists(os.path.join(path, ".git")) or (
-                parent != path and self._inside(parent)
-            )
+            self._in_repo[path] = self._holds_git(path) or (parent != path and self._inside(parent))
         return self._in_repo[path]
 
     def _own(self, path: str) -> tuple[Path, ...]:
@@ -158,8 +167,7 @@ class Chains:
     def _chain(self, path: str) -> tuple[Path, ...]:
         if path not in self._chains:
             parent = os.path.dirname(path)
-            root = os.path.exists(os.path.join(path, ".git"))
-            self._chains[path] = (() if root else self._chain(parent)) + self._own(path)
+            self._chains[path] = (() if self._holds_git(path) else self._chain(parent)) + self._own(path)
         return self._chains[path]
 
     def _nearest(self, path: str) -> tuple[Path, ...]:
