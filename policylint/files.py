@@ -21,12 +21,19 @@ def read_bounded(path: str | os.PathLike[str], limit: int, *, cut: bool = False)
     The type is checked before opening (opening a FIFO would wait for a writer), following
     symlinks, so a symlink to a regular file reads as that file.
     """
-    mode = os.stat(path).st_mode
+    status = os.stat(path)
+    mode = status.st_mode
     if not stat.S_ISREG(mode):
         kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
         raise FileRefused(0, f"not a regular file ({kind})")
+    # Asking for limit + 1 bytes at once would allocate that much for every file (a MiB for a
+    # manifest of a few KiB); the size the file has is asked for instead, and reading goes on
+    # only when it gives that much (the file grew, or reports no size, as /proc files do).
+    wanted = min(status.st_size, limit) + 1
     with open(path, "rb") as stream:
-        data = stream.read(limit + 1)
+        data = stream.read(wanted)
+        if len(data) == wanted and wanted <= limit:
+            data += stream.read(limit + 1 - wanted)
     if len(data) > limit and not cut:
         raise FileRefused(0, f"larger than {limit:,} bytes, the limit for this kind of file")
     return data

@@ -1,0 +1,53 @@
+"""read_bounded: whole files up to the limit, the limit enforced whatever size the file reports."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from policylint.files import FileRefused, read_bounded
+
+
+def test_a_file_under_the_limit_is_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_bytes(b"x" * 1000)
+    assert read_bounded(path, 1000) == b"x" * 1000
+
+
+def test_one_byte_over_the_limit_is_refused_or_cut(tmp_path: Path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_bytes(b"x" * 1001)
+    with pytest.raises(FileRefused, match="larger than 1,000 bytes"):
+        read_bounded(path, 1000)
+    assert read_bounded(path, 1000, cut=True) == b"x" * 1001
+
+
+def test_a_file_that_grew_after_its_size_was_read_is_still_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The size from ``stat`` is only a hint: a file reported smaller than it is (it grew, or it
+    is a /proc file that reports 0) is read on, up to the limit and no further."""
+    path = tmp_path / "m.toml"
+    path.write_bytes(b"y" * 5000)
+    real_stat = os.stat
+
+    def shrunk(target: object, *args: object, **kwargs: object) -> os.stat_result:
+        status = real_stat(target, *args, **kwargs)  # type: ignore[arg-type]
+        return os.stat_result((status.st_mode, *status[1:6], 10, *status[7:]))
+
+    monkeypatch.setattr(os, "stat", shrunk)
+    assert read_bounded(path, 100_000) == b"y" * 5000
+    assert read_bounded(path, 3000, cut=True) == b"y" * 3001
+    with pytest.raises(FileRefused):
+        read_bounded(path, 3000)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc files report a size of 0 on Linux only")
+def test_a_file_that_reports_no_size_is_read_whole() -> None:
+    assert read_bounded("/proc/self/cmdline", 1 << 20) == Path("/proc/self/cmdline").read_bytes()
+
+
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(FileRefused, match="not a regular file"):
+        read_bounded(tmp_path, 1000)
