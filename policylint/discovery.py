@@ -15,7 +15,7 @@ SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "site-packages", "ve
 
 
 def discover(paths: Sequence[str], only: set[str] | None = None) -> list[str]:
-    """Manifest paths to check, sorted and without duplicates (``-`` stands for stdin).
+    """Manifest paths to check, in the run's order and without duplicates (``-`` stands for stdin).
 
     A file is taken as given, whatever its name; a directory is searched for ``mlproject.toml``.
     ``only`` (absolute paths) keeps the manifests a change touched. ``exclude`` is applied per
@@ -34,7 +34,18 @@ def discover(paths: Sequence[str], only: set[str] | None = None) -> list[str]:
         found.update(_display(path) for path in _manifests_under(given))
     if only is not None:  # real paths on both sides: a path given through a symlink still matches
         found = {p for p in found if p == STDIN or os.path.realpath(p) in only}
-    return sorted(found)
+    return sorted(found, key=position)
+
+
+def position(path: str) -> str:
+    """The one order of a run, serial or parallel: standard input first, then paths by their
+    ``/``-separated parts (a folder's manifests together, ``a/`` before ``a b/``), so no
+    character a folder name starts with (``+a``, ``-b``) moves a manifest before ``-``.
+
+    As one string, ``/`` made the lowest character (a path holds no NUL), which orders as the
+    parts would, at a fraction of the memory of a list of parts per manifest.
+    """
+    return "" if path == STDIN else path.replace("/", "\0")
 
 
 def _manifests_under(top: str) -> Iterator[str]:

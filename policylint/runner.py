@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from policylint.config.model import InForce, Origin
-from policylint.discovery import STDIN
+from policylint.discovery import STDIN, position
 from policylint.engine import Engine
 from policylint.errors import PolicylintError
 from policylint.findings import ManifestResult
@@ -21,13 +21,54 @@ from policylint.files import FileRefused, read_bounded
 from policylint.manifest import MAX_MANIFEST_BYTES, unreadable
 from policylint.session import Session
 
+_UNSET: Any = object()
+
+
+class PerPath(Mapping[str, Any]):
+    """A value per planned manifest (its engine, its configuration), in the plan's order.
+
+    Most runs have one configuration for every manifest: that value is then stored once, not in
+    a dict of 50,000 entries that would weigh more than the run's streamed results. A second
+    distinct value turns it into a dict. ``in`` is a search of the plan's paths until then.
+    """
+
+    def __init__(self, paths: list[str]) -> None:
+        self._paths = paths  # the plan's own list: set() is called after each append
+        self._one: Any = _UNSET
+        self._each: dict[str, Any] | None = None
+
+    def set(self, path: str, value: Any) -> None:
+        if self._each is None:
+            if self._one is _UNSET or self._one is value:
+                self._one = value
+                return
+            self._each = dict.fromkeys(self._paths[:-1], self._one)
+        self._each[path] = value
+
+    def __getitem__(self, path: str) -> Any:
+        if self._each is not None:
+            return self._each[path]
+        if self._one is _UNSET:
+            raise KeyError(path)
+        return self._one
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._each if self._each is not None else path in self._paths
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
 @dataclass(frozen=True)
 class Plan:
     """Which manifests a run checks, each with its engine and the configuration in force."""
 
     paths: list[str]
-    engines: dict[str, Engine]
-    in_force: dict[str, InForce]
+    engines: PerPath
+    in_force: PerPath
     #: Manifests left out by an ``exclude`` glob, and where that glob was set (reports name them).
     excluded: list[tuple[str, Origin]] = field(default_factory=list)
 
@@ -38,25 +79,31 @@ def plan(session: Session, found: Sequence[str]) -> Plan:
     A pre-commit hook passes files: ``exclude`` applies to them as to those found in folders.
     Manifests are checked and reported in :func:`position` order, whatever order ``found`` has.
     """
-    result = Plan([], {}, {})
-    for path in sorted(found, key=position):
+    paths: list[str] = []
+    result = Plan(paths, PerPath(paths), PerPath(paths))
+    for path in found if _in_order(found) else sorted(found, key=position):
         absolute = None if path == STDIN else os.path.abspath(path)
         state = session.in_force(os.getcwd() if absolute is None else os.path.dirname(absolute))
         origin = None if absolute is None or not state.exclude else excluded_by(absolute, state)
         if origin is not None:
             result.excluded.append((path, origin))
             continue
-        result.paths.append(path)
-        result.in_force[path] = state
-        result.engines[path] = session.engine(state)
+        paths.append(path)
+        result.in_force.set(path, state)
+        result.engines.set(path, session.engine(state))
     return result
 
 
-def position(path: str) -> tuple[bool, list[str]]:
-    """The one order of a run, serial or parallel: standard input first, then paths by their
-    ``/``-separated parts (a folder's manifests together, ``a/`` before ``a b/``), so no
-    character a folder name starts with (``+a``, ``-b``) moves a manifest before ``-``."""
-    return (path != STDIN, path.split("/"))
+def _in_order(paths: Sequence[str]) -> bool:
+    """Whether ``paths`` are already in :func:`position` order (discovery gives them so),
+    looked at two by two: sorting would make every key at once."""
+    previous = ""
+    for path in paths:
+        key = position(path)
+        if key < previous:
+            return False
+        previous = key
+    return True
 
 
 def excluded_by(path: str, state: InForce) -> Origin | None:

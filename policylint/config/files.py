@@ -135,19 +135,23 @@ class Chains:
     """
 
     def __init__(self) -> None:
-        self._of: dict[str, tuple[Path, ...]] = {}  # by folder as given (manifests share folders)
         self._git: dict[str, bool] = {}
         self._in_repo: dict[str, bool] = {}
         self._chains: dict[str, tuple[Path, ...]] = {}
 
     def of(self, folder: Path | str) -> tuple[Path, ...]:
-        """The repository files for a manifest in ``folder``, outermost first."""
-        key = os.fspath(folder)
-        chain = self._of.get(key)
-        if chain is None:
-            path = os.path.abspath(key)
-            chain = self._of[key] = self._chain(path) if self._inside(path) else self._nearest(path)
-        return chain
+        """The repository files for a manifest in ``folder``, outermost first.
+
+        Only the folders above are remembered: a folder holds one manifest, so remembering the
+        manifests' own folders would cost memory in proportion to the run and save nothing.
+        """
+        path = os.path.abspath(folder)
+        parent = os.path.dirname(path)
+        if os.path.exists(os.path.join(path, ".git")):
+            return self._own(path)
+        if parent != path and self._inside(parent):
+            return self._chain(parent) + self._own(path)
+        return self._own(path) or (self._nearest(parent) if parent != path else ())
 
     def _holds_git(self, path: str) -> bool:
         if path not in self._git:

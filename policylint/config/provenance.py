@@ -145,15 +145,15 @@ class RunSettings:
 def run_settings(run: Any) -> RunSettings:
     """The settings of a planned run (:class:`policylint.runner.Plan`)."""
     by_state: dict[int, dict[str, Any]] = {}
-    per_manifest = {}
-    for path, state in run.in_force.items():
+    for state in run.in_force.values():
         if id(state) not in by_state:
             by_state[id(state)] = changes(state)
-        per_manifest[path] = by_state[id(state)]
     distinct = _distinct(by_state.values())
     shared = distinct[0] if len(distinct) == 1 else ({} if not distinct else None)
+    # One entry per manifest only when they differ (a run of one configuration holds none).
+    per_manifest = {path: by_state[id(state)] for path, state in run.in_force.items()} if shared is None else {}
     excluded = [{"path": path, "origin": origin.label} for path, origin in _sorted(run.excluded)]
-    return RunSettings(shared, per_manifest if shared is None else {}, excluded)
+    return RunSettings(shared, per_manifest, excluded)
 
 
 def _distinct(values: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
