@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from policylint.config.model import InForce, Origin
-from policylint.discovery import STDIN, position
+from policylint.discovery import STDIN, in_order, position
 from policylint.engine import Engine
 from policylint.errors import PolicylintError
 from policylint.findings import ManifestResult
@@ -81,7 +81,7 @@ def plan(session: Session, found: Sequence[str]) -> Plan:
     """
     paths: list[str] = []
     result = Plan(paths, PerPath(paths), PerPath(paths))
-    for path in found if _in_order(found) else sorted(found, key=position):
+    for path in found if in_order(found) else sorted(found, key=position):
         absolute = None if path == STDIN else os.path.abspath(path)
         state = session.in_force(os.getcwd() if absolute is None else os.path.dirname(absolute))
         origin = None if absolute is None or not state.exclude else excluded_by(absolute, state)
@@ -92,18 +92,6 @@ def plan(session: Session, found: Sequence[str]) -> Plan:
         result.in_force.set(path, state)
         result.engines.set(path, session.engine(state))
     return result
-
-
-def _in_order(paths: Sequence[str]) -> bool:
-    """Whether ``paths`` are already in :func:`position` order (discovery gives them so),
-    looked at two by two: sorting would make every key at once."""
-    previous = ""
-    for path in paths:
-        key = position(path)
-        if key < previous:
-            return False
-        previous = key
-    return True
 
 
 def excluded_by(path: str, state: InForce) -> Origin | None:

@@ -347,3 +347,19 @@ def test_position_orders_by_parts_with_stdin_first() -> None:
     assert sorted(given, key=position) == [
         "-", "+a/mlproject.toml", "a/mlproject.toml", "a/x/mlproject.toml", "a b/mlproject.toml", "a.b/mlproject.toml",
     ]
+
+
+def test_discovery_gives_the_run_order_once_each(tmp_path: Path) -> None:
+    """A manifest given as a file and found in its folder is checked once; the order is the
+    run's (parts, standard input first) whether or not a plain sort already gives it."""
+    from policylint.discovery import discover
+
+    corpus(tmp_path, {"a": 2, "a b": 1, "+a": 1})
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        found = discover(["a/p001/mlproject.toml", ".", "-", "a/p001/mlproject.toml"])
+    finally:
+        os.chdir(cwd)
+    assert found == ["-", "+a/p000/mlproject.toml", "a/p000/mlproject.toml", "a/p001/mlproject.toml",
+                     "a b/p000/mlproject.toml"]
