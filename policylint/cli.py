@@ -153,7 +153,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
     from policylint.config.files import flag_settings
     from policylint.config.layers import check_disable
     from policylint.discovery import MANIFEST_NAME, discover
-    from policylint.runner import baselines_in_force, iter_checked, plan, settle
+    from policylint.runner import baselines_in_force, plan_and_check, settle
     from policylint.schema import did_you_mean
 
     if paths.count("-") > 1:
@@ -172,8 +172,9 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
         from policylint.changes import changed_manifests
 
         only = changed_manifests(changed_since)
-    run = plan(session, discover(paths, only))
-    _start_collecting()
+    found = discover(paths, only)
+    _start_collecting()  # before any worker is forked: they inherit the collector's state
+    run, checking = plan_and_check(session, found, sys.stdin.buffer, jobs)
     if only is None:
         _note_ignored(paths)
     if not run.paths:
@@ -188,7 +189,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
     # be taken for a report format's failure, and the verdict is counted here, whatever a
     # reporter reads. Only what needs every result at once holds them: a baseline (its stale
     # entries), --write-baseline, and -o (two reports of one run).
-    results: Any = iter_checked(run.engines, run.paths, sys.stdin.buffer, jobs)
+    results: Any = checking
     if output is not None or write_baseline is not None or baselines_in_force(run, baseline_path):
         results = list(results)
     results, extras = settle(results, run, baseline=baseline_path, write_baseline=write_baseline, no_waivers=no_waivers,

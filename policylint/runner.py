@@ -7,7 +7,8 @@ import os
 import pickle
 import signal
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,9 +83,7 @@ def plan(session: Session, found: Sequence[str]) -> Plan:
     paths: list[str] = []
     result = Plan(paths, PerPath(paths), PerPath(paths))
     for path in found if in_order(found) else sorted(found, key=position):
-        absolute = None if path == STDIN else os.path.abspath(path)
-        state = session.in_force(os.getcwd() if absolute is None else os.path.dirname(absolute))
-        origin = None if absolute is None or not state.exclude else excluded_by(absolute, state)
+        state, origin = assign(session, path)
         if origin is not None:
             result.excluded.append((path, origin))
             continue
@@ -92,6 +91,54 @@ def plan(session: Session, found: Sequence[str]) -> Plan:
         result.in_force.set(path, state)
         result.engines.set(path, session.engine(state))
     return result
+
+
+def assign(session: Session, path: str) -> tuple[InForce, Origin | None]:
+    """The configuration in force for one manifest, and the ``exclude`` glob's origin if one
+    leaves it out. The plan and ``--jobs`` workers both ask this, so they cannot disagree."""
+    absolute = None if path == STDIN else os.path.abspath(path)
+    state = session.in_force(os.getcwd() if absolute is None else os.path.dirname(absolute))
+    return state, None if absolute is None or not state.exclude else excluded_by(absolute, state)
+
+
+def plan_and_check(
+    session: Session, found: Sequence[str], stdin: Any = None, jobs: int | None = None
+) -> tuple[Plan, Iterator[ManifestResult]]:
+    """The run's plan, and its results as they come (see :func:`iter_checked`).
+
+    With workers, they are forked first and resolve each manifest's configuration themselves
+    (:func:`assign`, from the same files), so that planning runs beside checking instead of
+    before it. The results are read only once the whole plan exists: a configuration error is
+    the plan's, raised in order, whatever a worker met first.
+    """
+    ordered = found if in_order(found) else sorted(found, key=position)
+    files = [path for path in ordered if path != STDIN]
+    jobs = default_jobs(len(ordered)) if jobs is None else jobs
+    if jobs <= 1 or len(files) < 2 or not _can_fork():
+        run = plan(session, ordered)
+        return run, iter_checked(run.engines, run.paths, stdin, 1)
+    if files:  # compiled before forking, so the workers inherit it (most runs have one configuration)
+        session.engine(assign(session, files[0])[0])
+
+    def check_path(path: str) -> ManifestResult | None:
+        state, origin = assign(session, path)
+        return None if origin is not None else check_one(session.engine(state), path)
+
+    checked = _check_in_workers(check_path, files, jobs)
+    try:
+        run = plan(session, ordered)
+    except BaseException:
+        checked.close()  # stop the workers
+        raise
+    if STDIN not in run.paths:
+        return run, checked
+    first = check_one(run.engines[STDIN], STDIN, stdin)  # standard input is read here, and comes first
+    return run, _chain_results(first, checked)
+
+
+def _chain_results(first: ManifestResult, rest: Iterator[ManifestResult]) -> Iterator[ManifestResult]:
+    yield first
+    yield from rest
 
 
 def excluded_by(path: str, state: InForce) -> Origin | None:
@@ -171,7 +218,11 @@ def iter_checked(
     engine_of = engines.__getitem__ if isinstance(engines, Mapping) else (lambda _path: engines)
     jobs = default_jobs(len(paths)) if jobs is None else jobs
     if jobs > 1 and len(paths) > 1 and _can_fork():
-        return _check_in_workers(engine_of, paths, stdin, jobs)
+        files = [path for path in paths if path != STDIN]
+        checked = _check_in_workers(lambda path: check_one(engine_of(path), path), files, jobs)
+        if STDIN not in paths:
+            return checked
+        return _chain_results(check_one(engine_of(STDIN), STDIN, stdin), checked)  # read here; it comes first
     return (check_one(engine_of(path), path, stdin) for path in paths)
 
 
@@ -216,20 +267,20 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-#: What a worker inherits by fork: each path's engine and the chunks of paths to check.
-_worker_engines: Callable[[str], Engine] | None = None
+#: What a worker inherits by fork: how to check one path (None: left out), and the chunks.
+_worker_check: Callable[[str], ManifestResult | None] | None = None
 _worker_chunks: list[list[str]] = []
 
 
-def _init_worker(engine_of: Callable[[str], Engine], chunks: list[list[str]]) -> None:
-    global _worker_engines, _worker_chunks
-    _worker_engines = engine_of
+def _init_worker(check_path: Callable[[str], ManifestResult | None] | None, chunks: list[list[str]]) -> None:
+    global _worker_check, _worker_chunks
+    _worker_check = check_path
     _worker_chunks = chunks
 
 
 def _check_chunk(paths: list[str]) -> list[ManifestResult]:
-    assert _worker_engines is not None
-    return [check_one(_worker_engines(path), path) for path in paths]
+    assert _worker_check is not None
+    return [result for result in map(_worker_check, paths) if result is not None]
 
 
 def _worker(connection: Any) -> None:
@@ -270,40 +321,31 @@ class RemoteTraceback(Exception):
 
 
 def _check_in_workers(
-    engine_of: Callable[[str], Engine], paths: Sequence[str], stdin: Any, jobs: int
-) -> Iterator[ManifestResult]:
-    """Fork the workers (they inherit the compiled engines), keep each one :data:`PREFETCH`
-    chunks ahead, and yield the results in order as the chunks come back.
+    check_path: Callable[[str], ManifestResult | None], files: Sequence[str], jobs: int
+) -> Generator[ManifestResult, None, None]:
+    """Fork the workers now (they inherit what ``check_path`` needs), keep each one
+    :data:`PREFETCH` chunks ahead, and return the results, in order, as the chunks come back.
 
     Both the workers' connections and their process sentinels are watched: a worker that exits
     before answering ends the run, naming the manifests of the chunk it was checking. One pipe
     per worker and no helper threads, so forking is safe and nothing can wait forever on a
     worker that is gone. Chunks that come back early wait for those before them: with chunks of
     at most :data:`MAX_CHUNK` manifests, that is a few thousand results at most, whatever the
-    size of the run.
+    size of the run. Closing the returned generator stops the workers.
     """
     import multiprocessing
-    from collections import deque
-    from multiprocessing.connection import wait
 
-    context = multiprocessing.get_context("fork")  # each worker inherits the compiled engine
-    files = [p for p in paths if p != STDIN]
+    context = multiprocessing.get_context("fork")  # each worker inherits the compiled engines
     cap = worker_count(jobs, len(files))
     # Four chunks per worker balance the load; a worker's next chunk already waits in its pipe
     # when it finishes one, so smaller chunks cost no idle round trip.
     size = min(max(len(files) // (cap * 4), MIN_CHUNK), MAX_CHUNK)
-    chunks = [files[i : i + size] for i in range(0, len(files), size)]
-    if STDIN in paths:
-        yield check_one(engine_of(STDIN), STDIN, stdin)  # read here; standard input comes first
+    chunks = [list(files[i : i + size]) for i in range(0, len(files), size)]
     count = min(cap, len(chunks))
     if count < 2:  # one chunk: a worker would only add the cost of forking
-        yield from (check_one(engine_of(p), p) for p in files)
-        return
-    _init_worker(engine_of, chunks)
-    early: dict[int, list[ManifestResult]] = {}  # chunks back before those in front of them
-    following = 0  # the next chunk to yield
+        return (result for result in map(check_path, files) if result is not None)  # type: ignore[misc]
+    _init_worker(check_path, chunks)
     workers: dict[Any, tuple[Any, deque[int]]] = {}  # connection -> (process, chunks sent, in order)
-    finished: list[Any] = []
     pending = iter(range(len(chunks)))
     try:
         for _ in range(count):
@@ -316,6 +358,24 @@ def _check_in_workers(
         for _ in range(PREFETCH - 1):
             for connection, worker in workers.items():
                 _send_next(connection, worker, pending, chunks, 1)
+    except BaseException:
+        _stop(workers, [])
+        raise
+    collecting = _collect(workers, pending, chunks)
+    next(collecting)  # into its try: from here, closing it stops the workers even before a result
+    return collecting
+
+
+def _collect(workers: dict[Any, tuple[Any, deque[int]]], pending: Iterator[int],
+             chunks: list[list[str]]) -> Generator[ManifestResult, None, None]:
+    """The workers' results in chunk order (see :func:`_check_in_workers`)."""
+    from multiprocessing.connection import wait
+
+    early: dict[int, list[ManifestResult]] = {}  # chunks back before those in front of them
+    following = 0  # the next chunk to yield
+    finished: list[Any] = []
+    try:
+        yield None  # type: ignore[misc]  # primed by _check_in_workers, never seen by a consumer
         while workers:
             ready = wait([*workers, *(process.sentinel for process, _ in workers.values())])
             for connection in [c for c in workers if c in ready or workers[c][0].sentinel in ready]:
@@ -346,13 +406,19 @@ def _check_in_workers(
                 yield from early.pop(following)
                 following += 1
     finally:
-        for connection, (process, _) in workers.items():  # only after an error, or a consumer gone: stop them
-            process.kill()
-            finished.append((connection, process))
-        for connection, process in finished:
-            process.join()
-            connection.close()
-        _init_worker(None, [])  # type: ignore[arg-type]
+        _stop(workers, finished)
+
+
+def _stop(workers: dict[Any, tuple[Any, Any]], finished: list[Any]) -> None:
+    """Kill the workers still running (after an error, or a consumer gone), reap them all."""
+    for connection, (process, _) in workers.items():
+        process.kill()
+        finished.append((connection, process))
+    for connection, process in finished:
+        process.join()
+        connection.close()
+    workers.clear()
+    _init_worker(None, [])
 
 
 #: Chunks a worker has in hand: the one it checks, and the next, already in its pipe.

@@ -363,3 +363,25 @@ def test_discovery_gives_the_run_order_once_each(tmp_path: Path) -> None:
         os.chdir(cwd)
     assert found == ["-", "+a/p000/mlproject.toml", "a/p000/mlproject.toml", "a/p001/mlproject.toml",
                      "a b/p000/mlproject.toml"]
+
+
+def test_with_workers_a_broken_configuration_is_the_plans_error(tmp_path: Path) -> None:
+    """Workers are forked before the plan and resolve configuration themselves; a broken file
+    is still reported once, as the plan meets it (exit 2), and no worker outlives the run."""
+    corpus(tmp_path, {"a": 150, "b": 150})
+    (tmp_path / "b" / "p100" / "policylint.toml").write_text("fail-on = [\n", "utf-8")
+    proc = policylint("check", "-j", "2", *TODAY, ".", cwd=tmp_path, timeout=60)
+    assert (proc.returncode, proc.stdout) == (2, b"")
+    err = proc.stderr.decode()
+    assert err.count("\n") == 1 and err.startswith("policylint: error: ") and "b/p100/policylint.toml" in err
+
+
+def test_with_workers_excluded_manifests_are_left_out_as_in_a_serial_run(tmp_path: Path) -> None:
+    corpus(tmp_path, {"a": 150, "b": 150})
+    (tmp_path / "policylint.toml").write_text('exclude = ["b/p1*"]\n', "utf-8")
+    outputs = [policylint("check", "-j", jobs, "--format", "json", *TODAY, ".", cwd=tmp_path, timeout=60).stdout
+               for jobs in ("1", "2")]
+    assert outputs[0] == outputs[1]
+    report = json.loads(outputs[0])
+    paths = [m["path"] for m in report["manifests"]]
+    assert len(paths) == 250 and not any(p.startswith("b/p1") for p in paths)  # p100 to p149 excluded
