@@ -21,6 +21,7 @@ from policylint._version import __version__
 from policylint.errors import ExitCode, PolicylintError, UsageError, printable
 
 if TYPE_CHECKING:  # the heavy modules load inside the commands, after --version and --help
+    from policylint.spool import Spool
     from policylint.config.files import Settings
     from policylint.reports import ReportContext
     from policylint.runner import Plan
@@ -200,18 +201,20 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
     checked = _Checked(results)
     terminal = context(color=_use_color(), quiet=quiet)
     if output is None:
-        report = _render(reporter, checked, terminal, for_terminal=output_format == "text")
+        report = _render(reporter, checked, terminal)
+        for_terminal = output_format == "text"
     else:  # two reports of one run: the file's (always UTF-8) and the terminal's
         saved = _render(reporter, checked, context())
         try:
-            stream = open(output, "wb")  # noqa: SIM115
+            stream = open(output, "w", encoding="utf-8", errors="backslashreplace", newline="\n")  # noqa: SIM115
         except OSError as exc:
             raise UsageError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
-        with stream:
+        with stream, saved:
             saved.copy_to(stream)
-        report = _render(session.formats["text"], results, terminal, for_terminal=True)
+        report = _render(session.formats["text"], results, terminal)
+        for_terminal = True
     failed = checked.failed
-    _write_stdout(report)
+    _write_stdout(report, for_terminal)
     sys.exit(ExitCode.FAILED if failed and not exit_zero else ExitCode.OK)
 
 
@@ -238,34 +241,6 @@ def _note_ignored(paths: tuple[str, ...]) -> None:
             f"{len(ignored):,} manifests not checked: git ignores them"
         )
         click.echo(f"policylint: note: {what}: {shown}", err=True)
-
-
-class _Spool(io.RawIOBase):
-    """A report's bytes, in memory up to ``limit`` and in an unnamed temporary file beyond, so
-    a run over 50,000 manifests does not hold its whole JSON report twice."""
-
-    def __init__(self, limit: int = 2 << 20) -> None:
-        self._file: Any = io.BytesIO()
-        self._limit = limit
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        if self._limit and self._file.tell() + len(data) > self._limit:
-            import tempfile
-
-            spilled = tempfile.TemporaryFile()  # noqa: SIM115 (closed with this spool)
-            spilled.write(self._file.getvalue())
-            self._file, self._limit = spilled, 0
-        return self._file.write(data)  # type: ignore[no-any-return]
-
-    def copy_to(self, out: Any) -> None:
-        import shutil
-
-        self._file.seek(0)
-        shutil.copyfileobj(self._file, out, 1 << 20)
-        self._file.close()
 
 
 class _CheckingStopped(BaseException):
@@ -304,46 +279,51 @@ class _Checked:
             raise self.error
 
 
-def _render(reporter: Any, results: Any, context: ReportContext, for_terminal: bool = False) -> _Spool:
-    """The whole report, rendered before a byte of it reaches standard output or the file: a
-    reporter that fails leaves nothing behind (not half a JSON document).
-
-    Encoding: every report is UTF-8 bytes whatever the locale, except the text report on
-    standard output (``for_terminal``), which is for a terminal: it follows standard output's
-    encoding (cp1252 on a Windows console, ASCII under ``LC_ALL=C`` without UTF-8 mode), and
-    what that encoding lacks is written as a backslash escape (``\\u2713``), never an error.
-    Machine formats (JSON, SARIF, JUnit, GitLab, GitHub's workflow commands, Markdown for a step
-    summary, plugins' formats) and ``--output`` files are always UTF-8, as their readers expect;
-    lone surrogates (a file name that is not UTF-8) are escaped the same way in any encoding.
+def _render(reporter: Any, results: Any, context: ReportContext) -> Spool:
+    """The whole report, rendered into a spool (in memory, then a temporary file past 2 MiB)
+    before a byte of it reaches standard output or the file: a reporter that fails leaves
+    nothing behind (not half a JSON document), and a run's memory does not grow with its report.
     """
-    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8") if for_terminal else "utf-8"
-    spool = _Spool()
-    text = io.TextIOWrapper(io.BufferedWriter(spool, 1 << 16), encoding=encoding, errors="backslashreplace",
-                            newline=None if for_terminal else "\n")
+    from policylint.spool import Spool
+
+    spool = Spool()
     checked = results if isinstance(results, _Checked) else _Checked(results)
     try:
-        reporter(iter(checked), context, text)
+        reporter(iter(checked), context, spool)
     except BaseException:  # _CheckingStopped, or what a reporter made of it
+        spool.close()
         if checked.error is None:
             raise
     checked.finish()
-    text.flush()
-    text.detach().detach()  # keep the spool open: copy_to reads it back
     return spool
 
 
-def _write_stdout(report: _Spool) -> None:
-    """The report at once, as bytes (already encoded by :func:`_render`)."""
+def _write_stdout(report: Spool, for_terminal: bool) -> None:
+    """The report at once, encoded here.
+
+    Every report is UTF-8 whatever the locale, except the text report on standard output
+    (``for_terminal``), which is for a terminal: it follows standard output's encoding (cp1252
+    on a Windows console, ASCII under ``LC_ALL=C`` without UTF-8 mode), and what that encoding
+    lacks is written as a backslash escape (``\\u2713``), never an error. Machine formats (JSON,
+    SARIF, JUnit, GitLab, GitHub's workflow commands, Markdown for a step summary, plugins'
+    formats) and ``--output`` files are always UTF-8, as their readers expect; lone surrogates
+    (a file name that is not UTF-8) are escaped the same way in any encoding.
+    """
     sys.stdout.flush()
     out = getattr(sys.stdout, "buffer", None)
-    if out is None:  # a text-only stream put in place of standard output (an embedding program)
-        data = io.BytesIO()
-        report.copy_to(data)
-        sys.stdout.write(data.getvalue().decode(getattr(sys.stdout, "encoding", None) or "utf-8", "replace"))
-    else:
-        report.copy_to(out)
-        out.flush()
-    sys.stdout.flush()
+    with report:
+        if out is None:  # a text-only stream put in place of standard output (an embedding program)
+            report.copy_to(sys.stdout)
+        else:
+            encoding = (getattr(sys.stdout, "encoding", None) or "utf-8") if for_terminal else "utf-8"
+            text = io.TextIOWrapper(out, encoding=encoding, errors="backslashreplace",
+                                    newline=None if for_terminal else "\n", write_through=False)
+            try:
+                report.copy_to(text)
+                text.flush()
+            finally:
+                text.detach()  # standard output stays open
+        sys.stdout.flush()
 
 
 def _with(context: Callable[..., ReportContext], **extras: Any) -> Callable[..., ReportContext]:
