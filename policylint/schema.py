@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, NamedTuple, Union
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
@@ -175,21 +175,37 @@ class Problem(NamedTuple):
     at: tuple[str | int, ...] | None = None
 
 
+class RawError(NamedTuple):
+    """One validation error, as pydantic reports it and :func:`explain_errors` reads it: where
+    (``loc``), what failed (``type``: only ``"missing"`` and ``"extra_forbidden"`` are told apart
+    from a bad value), the value (``input``), and pydantic's message, used only for a value no
+    field type describes (a validator of our own may leave it empty)."""
+
+    loc: tuple[str | int, ...]
+    type: str
+    input: Any
+    msg: str = ""
+
+
 def explain(exc: ValidationError, fields: Mapping[str, FieldType]) -> list[Problem]:
-    """pydantic's errors in our words, one per problem (a bad list element at the list's key)."""
+    """pydantic's errors in our words (see :func:`explain_errors`)."""
+    errors = exc.errors(include_url=False)
+    return explain_errors((RawError(tuple(e["loc"]), e["type"], e.get("input"), e["msg"]) for e in errors), fields)
+
+
+def explain_errors(errors: Iterable[RawError], fields: Mapping[str, FieldType]) -> list[Problem]:
+    """Validation errors in our words, one per problem (a bad list element at the list's key)."""
     problems: list[Problem] = []
     seen: set[tuple[Any, ...]] = set()
-    for error in exc.errors(include_url=False):
-        loc = tuple(error["loc"])
-        value = error.get("input")
+    for loc, error_type, value, pydantic_message in errors:
         field_path = ".".join(str(p) for p in loc if not isinstance(p, int))
-        if error["type"] == "extra_forbidden":
+        if error_type == "extra_forbidden":
             parent = field_path.rpartition(".")[0]
             known = [p.rpartition(".")[2] for p in fields if p.rpartition(".")[0] == parent]
             what = "table" if isinstance(value, dict) else "key"
             hint = did_you_mean(str(loc[-1]), known) or (f" (expected one of: {', '.join(sorted(known))})" if known else "")
             message = f"unknown {what}{hint}"
-        elif error["type"] == "missing":
+        elif error_type == "missing":
             what = "table" if fields.get(field_path, FieldType("any")).kind == "table" else "key"
             message = f"required {what} is missing"
         else:
@@ -198,18 +214,18 @@ def explain(exc: ValidationError, fields: Mapping[str, FieldType]) -> list[Probl
                 parent_spec = fields.get(field_path.rpartition(".")[0])
                 spec = parent_spec.item if parent_spec is not None else None
             if spec is None:
-                message = error["msg"]
+                message = pydantic_message
             elif spec.kind == "list" and loc and isinstance(loc[-1], int) and spec.item is not None:
                 message = f"item {loc[-1] + 1}: {value_problem(spec.item, value)}"
             else:
                 message = value_problem(spec, value)
         key_path = loc
-        if key_path and isinstance(key_path[-1], int) and error["type"] != "missing":
+        if key_path and isinstance(key_path[-1], int) and error_type != "missing":
             key_path = key_path[:-1]  # a bad list element is reported at the list's key
         if (key_path, message) in seen:
             continue
         seen.add((key_path, message))
-        problems.append(Problem(key_path, message, key_path[:-1] if error["type"] == "missing" else None))
+        problems.append(Problem(key_path, message, key_path[:-1] if error_type == "missing" else None))
     return problems
 
 
