@@ -1,8 +1,12 @@
 """The manifest's field types, shared by validation messages and the condition compiler.
 
-Each manifest field is declared once, as a pydantic annotation carrying a :class:`Kind` marker.
-:func:`describe_model` walks a model into a flat ``{dotted path: FieldType}`` table, which the
-expression compiler checks conditions against and the loader uses to word its errors.
+A field's type is a :class:`FieldType`, looked up by dotted path: the expression compiler checks
+conditions against the table and :func:`explain_errors` words validation errors with it. The
+manifest's own table is generated data (:mod:`policylint._manifest_spec`); :func:`describe_model`
+builds one from a pydantic model whose annotations carry :class:`Kind` markers (plugins' ``ext``
+tables, the configuration file). Nothing here imports pydantic at import time: ``policylint
+check`` does not need it. The annotated value types (``Fraction``, ``Count``, ``Volume``,
+``Text``) live with the models, in :mod:`policylint.models`, and are still importable from here.
 """
 
 from __future__ import annotations
@@ -16,11 +20,26 @@ import types
 import typing
 import unicodedata
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, NamedTuple, Union
-
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, Union
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+    from policylint.models import Count as Count
+    from policylint.models import Fraction as Fraction
+    from policylint.models import Text as Text
+    from policylint.models import Volume as Volume
+else:
+
+    def __getattr__(name: str) -> Any:
+        """The annotated value types, from :mod:`policylint.models` on first use (which imports
+        pydantic): ``from policylint.schema import Count`` keeps working."""
+        if name in ("Count", "Fraction", "Text", "Volume"):
+            from policylint import models
+
+            return getattr(models, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: The largest count or volume the format accepts (the spec's bound).
 MAX_QUANTITY = 10**12
@@ -97,19 +116,17 @@ def is_visible(char: str) -> bool:
 
 
 def _non_blank(value: str) -> str:
+    """The ``Text`` type's validator (the generated validation table names it ``text``)."""
     if not any(is_visible(char) for char in value):
         raise ValueError("blank")
     return value
 
 
-Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), Kind("fraction")]
-Count = Annotated[int, Field(ge=0, le=MAX_QUANTITY), Kind("count")]
-Volume = Annotated[float, Field(ge=0, le=MAX_QUANTITY, allow_inf_nan=False), Kind("number")]
-Text = Annotated[str, AfterValidator(_non_blank), Kind("text")]
-
-
 def describe_model(model: type[BaseModel], prefix: str = "") -> dict[str, FieldType]:
-    """Flatten a model into ``{dotted path: FieldType}``, tables included."""
+    """Flatten a model into ``{dotted path: FieldType}``, tables included.
+
+    pydantic is imported only by the callers that hold a model (it is then loaded already).
+    """
     table: dict[str, FieldType] = {}
     for name, info in model.model_fields.items():
         path = f"{prefix}{info.alias or name}"
@@ -125,6 +142,8 @@ def describe_model(model: type[BaseModel], prefix: str = "") -> dict[str, FieldT
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
+    from pydantic import BaseModel
+
     for candidate in _union_members(annotation):
         if typing.get_origin(candidate) is list:
             (candidate,) = typing.get_args(candidate)
@@ -141,6 +160,8 @@ def _union_members(annotation: Any) -> tuple[Any, ...]:
 
 
 def _field_type(annotation: Any, metadata: list[Any]) -> FieldType:
+    from pydantic import BaseModel
+
     for marker in metadata:
         if isinstance(marker, Kind):
             return FieldType(marker.name)

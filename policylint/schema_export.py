@@ -1,6 +1,6 @@
 """The manifest format for people and editors: a JSON Schema and the field reference.
 
-Both are generated from the pydantic models in :mod:`policylint.manifest` (and the ``ext``
+Both are generated from the pydantic models in :mod:`policylint.models` (and the ``ext``
 models plugins claim), so neither can drift from what ``policylint check`` accepts. The schema
 is for editor completion and a first check as one types; ``policylint check`` stays the
 authority: rules between keys that a schema cannot state are in the descriptions.
@@ -28,6 +28,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_jso
 from pydantic_core import core_schema
 
 from policylint import facts, manifest
+from policylint import models as core_models
 from policylint.schema import MAX_QUANTITY, FieldType
 from policylint.schema import _non_blank as _NON_BLANK
 
@@ -81,18 +82,18 @@ class _Generator(GenerateJsonSchema):
 
 
 _CORE_MODELS: tuple[type[BaseModel], ...] = (
-    manifest.Manifest,
-    manifest.Project,
-    manifest.Task,
-    manifest.Proposal,
-    manifest.Prompting,
-    manifest.Failures,
-    manifest.Evaluation,
-    manifest.VolumeTable,
-    manifest.Downstream,
-    manifest.Data,
-    manifest.Distillation,
-    manifest.Waiver,
+    core_models.Manifest,
+    core_models.Project,
+    core_models.Task,
+    core_models.Proposal,
+    core_models.Prompting,
+    core_models.Failures,
+    core_models.Evaluation,
+    core_models.VolumeTable,
+    core_models.Downstream,
+    core_models.Data,
+    core_models.Distillation,
+    core_models.Waiver,
 )
 
 
@@ -105,13 +106,13 @@ def _cross_field_rules() -> dict[type[BaseModel], dict[str, Any]]:
         return {"properties": {key: {"const": value}}, "required": [key]}
 
     return {
-        manifest.VolumeTable: {"not": {"required": ["requests_per_day", "requests_per_month"]}},
-        manifest.Proposal: {
+        core_models.VolumeTable: {"not": {"required": ["requests_per_day", "requests_per_month"]}},
+        core_models.Proposal: {
             "if": when("approach", "fine-tune"),
             "then": {"required": ["reasons"], "properties": {"reasons": {"minItems": 1}}},
         },
-        manifest.Task: {"if": when("kind", "reasoning"), "then": {"properties": {"reasoning": {"const": True}}}},
-        manifest.Data: {"if": when("source", "none"), "then": {"properties": {"examples": {"maximum": 0}}}},
+        core_models.Task: {"if": when("kind", "reasoning"), "then": {"properties": {"reasoning": {"const": True}}}},
+        core_models.Data: {"if": when("source", "none"), "then": {"properties": {"examples": {"maximum": 0}}}},
     }
 
 
@@ -128,7 +129,7 @@ def _build(ext_models: ExtModels | None) -> dict[str, Any]:
     for model, extra in _cross_field_rules().items():
         defs[def_name(model)].update(copy.deepcopy(extra))
 
-    root = defs.pop(def_name(manifest.Manifest))
+    root = defs.pop(def_name(core_models.Manifest))
     claimed = ", ".join(ext_models) or "none"
     ext_schema: dict[str, Any] = {
         "type": "object",
