@@ -1,10 +1,11 @@
 """Manifest format v1: reading a file, and the MAN findings.
 
-The models, in :mod:`policylint.models`, are the contract of ``spec/manifest.md``. Absent
-optional keys stay ``None`` there (absent is never zero); the defaults that depend on other
-keys are applied in :mod:`policylint.facts`. Validation only decides *whether* the manifest is
-well-formed and where it is not; the checked raw dictionary is what the rest of the pipeline
-reads.
+The format's contract is the pydantic models in :mod:`policylint.models` (still importable
+from here, loaded on first use); checking a manifest does not import them, nor pydantic: it
+walks a table generated from them (:mod:`policylint.validator`). Validation only decides
+*whether* the manifest is well-formed and where it is not; the checked raw dictionary is what
+the rest of the pipeline reads, with the defaults that depend on other keys applied in
+:mod:`policylint.facts`.
 """
 
 from __future__ import annotations
@@ -12,32 +13,49 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ValidationError
-
-from policylint import _manifest_spec, toml
+from policylint import _manifest_spec, toml, validator
 from policylint.findings import Finding
-from policylint.models import (  # moved to policylint.models; importable from here as before
-    Approach as Approach,
-    Data as Data,
-    Distillation as Distillation,
-    Downstream as Downstream,
-    Evaluation as Evaluation,
-    Failures as Failures,
-    Manifest as Manifest,
-    Project as Project,
-    Prompting as Prompting,
-    Proposal as Proposal,
-    Reason as Reason,
-    Task as Task,
-    VolumeTable as VolumeTable,
-    Waiver as Waiver,
-)
 from policylint.positions import KeyPath, SourceIndex
-from policylint.schema import ABSENT, FieldType, describe_model, did_you_mean, explain, is_number, show
+from policylint.schema import ABSENT, FieldType, Problem, describe_model, did_you_mean, explain, explain_errors, is_number, show
+from policylint.validator import MAX_LIST_ITEMS
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from policylint.models import Approach as Approach
+    from policylint.models import Data as Data
+    from policylint.models import Distillation as Distillation
+    from policylint.models import Downstream as Downstream
+    from policylint.models import Evaluation as Evaluation
+    from policylint.models import Failures as Failures
+    from policylint.models import Manifest as Manifest
+    from policylint.models import Project as Project
+    from policylint.models import Prompting as Prompting
+    from policylint.models import Proposal as Proposal
+    from policylint.models import Reason as Reason
+    from policylint.models import Task as Task
+    from policylint.models import VolumeTable as VolumeTable
+    from policylint.models import Waiver as Waiver
+else:
+    _MODELS = frozenset({
+        "Approach", "Data", "Distillation", "Downstream", "Evaluation", "Failures", "Manifest", "Project",
+        "Prompting", "Proposal", "Reason", "Task", "VolumeTable", "Waiver",
+    })
+
+    def __getattr__(name: str) -> Any:
+        """The models, from :mod:`policylint.models` on first use (which imports pydantic):
+        ``policylint.manifest.Manifest`` keeps working."""
+        if name in _MODELS:
+            from policylint import models
+
+            return getattr(models, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 SUPPORTED_SCHEMA_VERSIONS = (1,)
+
 
 def _field_type(spec: dict[str, Any]) -> FieldType:
     """A generated field type (its non-default parts) as a :class:`FieldType`."""
@@ -133,7 +151,8 @@ def unreadable(path: str, reason: str) -> LoadedManifest:
     return LoadedManifest(Source(path, ""), None, [finding])
 
 
-ExtModels = Mapping[str, type[BaseModel]]
+#: Plugins' extension table models by name (pydantic models: plugins import pydantic).
+ExtModels = Mapping[str, "type[BaseModel]"]
 
 
 #: The largest manifest read (1 MiB): real manifests are a few KiB, and a bigger file is a
@@ -193,35 +212,35 @@ def man002(source: Source, key_path: KeyPath, message: str, *, at: KeyPath | Non
 
 
 def validate(source: Source, data: dict[str, Any], ext_models: ExtModels) -> list[Finding]:
-    """MAN002 findings, one per problem as a user would fix it."""
-    findings: list[Finding] = []
-    data = _cut_long_lists(source, data, (), findings)
-    try:
-        Manifest.model_validate(data)
-    except ValidationError as exc:
-        findings.extend(_explain(source, exc, (), Manifest))
+    """MAN002 findings, one per problem as a user would fix it: each list over
+    :data:`MAX_LIST_ITEMS` first (only that many items are checked), then the format's problems
+    (:mod:`policylint.validator`, worded by :func:`explain_errors`), the problems between keys,
+    and the ``ext`` tables' against the plugins' models."""
+    errors, cuts = validator.check(data)
+    findings = [
+        man002(source, key_path, f"{length:,} items; a list holds at most {MAX_LIST_ITEMS:,} (only those were checked)")
+        for key_path, length in cuts
+    ]
+    problems = [p for p in explain_errors(errors, _ALL_FIELDS) if p.key_path[:1] != ("ext",)]  # plugins' models check ext
+    findings.extend(_findings(source, problems, ()))
+    # The problems between keys read scalars and whether reasons is empty: a list cut to the
+    # limit would read the same, so they are given the data itself.
     findings.extend(_cross_field_problems(source, data, {f.key for f in findings}))
-    findings.extend(_ext_problems(source, data.get("ext"), ext_models))
+    ext = data.get("ext")
+    if any(key_path[:1] == ("ext",) for key_path, _ in cuts):
+        ext = _cut_long_lists(ext)  # a plugin's model sees its lists cut to the limit, as reported
+    findings.extend(_ext_problems(source, ext, ext_models))
     return _bounded(findings)
 
 
-#: Items a list in a manifest may hold (``reasons`` has 7 values; a manifest with more than a
-#: thousand waivers is not one a person wrote). Longer lists are validated up to the limit.
-MAX_LIST_ITEMS = 1_000
-
-
-def _cut_long_lists(source: Source, value: Any, key_path: KeyPath, findings: list[Finding]) -> Any:
-    """``value`` with every list cut to :data:`MAX_LIST_ITEMS`, one MAN002 finding per cut list."""
+def _cut_long_lists(value: Any) -> Any:
+    """``value`` with every list cut to :data:`MAX_LIST_ITEMS` (copied only where cut)."""
     if isinstance(value, dict):
-        cut = {k: _cut_long_lists(source, v, (*key_path, k), findings) for k, v in value.items()}
+        cut = {k: _cut_long_lists(v) for k, v in value.items()}
         return cut if any(cut[k] is not value[k] for k in value) else value
     if isinstance(value, list):
-        if len(value) > MAX_LIST_ITEMS:
-            message = f"{len(value):,} items; a list holds at most {MAX_LIST_ITEMS:,} (only those were checked)"
-            findings.append(man002(source, key_path, message))
-            value = value[:MAX_LIST_ITEMS]
-        items = [_cut_long_lists(source, item, (*key_path, index), findings) for index, item in enumerate(value)]
-        return items if any(a is not b for a, b in zip(items, value)) or len(items) != len(value) else value
+        items = [_cut_long_lists(item) for item in value[:MAX_LIST_ITEMS]]
+        return items if len(items) != len(value) or any(a is not b for a, b in zip(items, value)) else value
     return value
 
 
@@ -251,13 +270,11 @@ def _bounded(findings: list[Finding]) -> list[Finding]:
     return kept
 
 
-def _explain(source: Source, exc: ValidationError, prefix: KeyPath, model: type[BaseModel]) -> list[Finding]:
-    """pydantic's errors as MAN002 findings (ext tables are checked against their own models)."""
-    fields = describe_model(model) if model is not Manifest else _ALL_FIELDS
+def _findings(source: Source, problems: list[Problem], prefix: KeyPath) -> list[Finding]:
+    """Problems as MAN002 findings, their paths under ``prefix`` (an ext table's)."""
     return [
         man002(source, prefix + problem.key_path, problem.message, at=None if problem.at is None else prefix + problem.at)
-        for problem in explain(exc, fields)
-        if not (model is Manifest and problem.key_path[:1] == ("ext",))  # checked against plugins' models
+        for problem in problems
     ]
 
 
@@ -332,10 +349,12 @@ def _ext_problems(source: Source, ext: Any, ext_models: ExtModels) -> list[Findi
             message = f"no loaded plugin claims this extension table (claimed: {plugins}){did_you_mean(name, claimed)}"
             findings.append(man002(source, ("ext", name), message))
             continue
+        from pydantic import ValidationError  # loaded already: the plugin's model is a pydantic one
+
         try:
             model.model_validate(table)
         except ValidationError as exc:
-            findings.extend(_explain(source, exc, ("ext", name), model))
+            findings.extend(_findings(source, explain(exc, describe_model(model)), ("ext", name)))
     return findings
 
 
@@ -350,6 +369,8 @@ def namespace_fields(ext_models: ExtModels | None = None) -> dict[str, FieldType
 
 def ext_model_check(name: str, model: Any) -> None:
     """Plugins' extension models must forbid unknown keys, as the core tables do."""
+    from pydantic import BaseModel
+
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         raise TypeError(f"extension table {name!r}: expected a pydantic model class, got {model!r}")
     if model.model_config.get("extra") != "forbid":
