@@ -280,7 +280,7 @@ class _Checked:
 
 
 def _render(reporter: Any, results: Any, context: ReportContext) -> Spool:
-    """The whole report, rendered into a spool (in memory, then a temporary file past 2 MiB)
+    """The whole report, rendered into a spool (in memory, then a temporary file past 256 KiB)
     before a byte of it reaches standard output or the file: a reporter that fails leaves
     nothing behind (not half a JSON document), and a run's memory does not grow with its report.
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import os
 import pickle
 import signal
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from policylint.config.model import InForce, Origin
-from policylint.discovery import STDIN, in_order, position
+from policylint.discovery import STDIN, PathList, in_order, position
 from policylint.engine import Engine
 from policylint.errors import PolicylintError
 from policylint.findings import ManifestResult
@@ -22,39 +23,29 @@ from policylint.files import FileRefused, read_bounded
 from policylint.manifest import MAX_MANIFEST_BYTES, unreadable
 from policylint.session import Session
 
-_UNSET: Any = object()
-
-
 class PerPath(Mapping[str, Any]):
     """A value per planned manifest (its engine, its configuration), in the plan's order.
 
-    Most runs have one configuration for every manifest: that value is then stored once, not in
-    a dict of 50,000 entries that would weigh more than the run's streamed results. A second
-    distinct value turns it into a dict. ``in`` is a search of the plan's paths until then.
+    Each distinct value is stored once, with one small index per manifest: most runs have one
+    configuration for every manifest, and a dict of 50,000 entries would weigh more than the
+    run's streamed results. Looking a path up builds that dict only when values differ.
     """
 
-    def __init__(self, paths: list[str]) -> None:
-        self._paths = paths  # the plan's own list: set() is called after each append
-        self._one: Any = _UNSET
-        self._each: dict[str, Any] | None = None
-
-    def set(self, path: str, value: Any) -> None:
-        if self._each is None:
-            if self._one is _UNSET or self._one is value:
-                self._one = value
-                return
-            self._each = dict.fromkeys(self._paths[:-1], self._one)
-        self._each[path] = value
+    def __init__(self, paths: Sequence[str], values: list[Any], indexes: Sequence[int]) -> None:
+        self._paths = paths
+        self._values = values
+        self._indexes = indexes
+        self._by_path: dict[str, Any] | None = None
 
     def __getitem__(self, path: str) -> Any:
-        if self._each is not None:
-            return self._each[path]
-        if self._one is _UNSET:
-            raise KeyError(path)
-        return self._one
+        if len(self._values) == 1:
+            return self._values[0]
+        if self._by_path is None:
+            self._by_path = dict(self.items())
+        return self._by_path[path]
 
     def __contains__(self, path: object) -> bool:
-        return path in self._each if self._each is not None else path in self._paths
+        return path in self._paths
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._paths)
@@ -62,12 +53,18 @@ class PerPath(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._paths)
 
+    def values(self) -> Iterator[Any]:  # type: ignore[override]
+        return (self._values[i] for i in self._indexes)
+
+    def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+        return zip(self._paths, self.values())
+
 
 @dataclass(frozen=True)
 class Plan:
     """Which manifests a run checks, each with its engine and the configuration in force."""
 
-    paths: list[str]
+    paths: Sequence[str]
     engines: PerPath
     in_force: PerPath
     #: Manifests left out by an ``exclude`` glob, and where that glob was set (reports name them).
@@ -79,18 +76,32 @@ def plan(session: Session, found: Sequence[str]) -> Plan:
 
     A pre-commit hook passes files: ``exclude`` applies to them as to those found in folders.
     Manifests are checked and reported in :func:`position` order, whatever order ``found`` has.
+    When nothing is excluded, the plan's paths are ``found`` itself (no second list).
     """
-    paths: list[str] = []
-    result = Plan(paths, PerPath(paths), PerPath(paths))
-    for path in found if in_order(found) else sorted(found, key=position):
+    import array
+
+    ordered = found if in_order(found) else PathList(sorted(found, key=position))
+    kept: PathList | None = None  # made at the first manifest excluded
+    states: list[InForce] = []
+    number: dict[int, int] = {}  # id(state) -> its index in states
+    indexes = array.array("I")
+    excluded: list[tuple[str, Origin]] = []
+    for count, path in enumerate(ordered):
         state, origin = assign(session, path)
         if origin is not None:
-            result.excluded.append((path, origin))
+            if kept is None:
+                kept = PathList(itertools.islice(ordered, count))
+            excluded.append((path, origin))
             continue
-        paths.append(path)
-        result.in_force.set(path, state)
-        result.engines.set(path, session.engine(state))
-    return result
+        if kept is not None:
+            kept.append(path)
+        if id(state) not in number:
+            number[id(state)] = len(states)
+            states.append(state)
+        indexes.append(number[id(state)])
+    paths = kept if kept is not None else ordered
+    engines = [session.engine(state) for state in states]
+    return Plan(paths, PerPath(paths, engines, indexes), PerPath(paths, states, indexes), excluded)
 
 
 def assign(session: Session, path: str) -> tuple[InForce, Origin | None]:
@@ -112,11 +123,11 @@ def plan_and_check(
     the plan's, raised in order, whatever a worker met first.
     """
     ordered = found if in_order(found) else sorted(found, key=position)
-    files = [path for path in ordered if path != STDIN]
     jobs = default_jobs(len(ordered)) if jobs is None else jobs
-    if jobs <= 1 or len(files) < 2 or not _can_fork():
+    if jobs <= 1 or len(ordered) < 3 or not _can_fork():  # not two files, standard input aside
         run = plan(session, ordered)
         return run, iter_checked(run.engines, run.paths, stdin, 1)
+    files = [path for path in ordered if path != STDIN]  # the workers' chunks are made of them
     if files:  # compiled before forking, so the workers inherit it (most runs have one configuration)
         session.engine(assign(session, files[0])[0])
 
@@ -130,7 +141,7 @@ def plan_and_check(
     except BaseException:
         checked.close()  # stop the workers
         raise
-    if STDIN not in run.paths:
+    if not run.paths or run.paths[0] != STDIN:  # standard input comes first, if at all
         return run, checked
     first = check_one(run.engines[STDIN], STDIN, stdin)  # standard input is read here, and comes first
     return run, _chain_results(first, checked)
@@ -222,7 +233,8 @@ def iter_checked(
         checked = _check_in_workers(lambda path: check_one(engine_of(path), path), files, jobs)
         if STDIN not in paths:
             return checked
-        return _chain_results(check_one(engine_of(STDIN), STDIN, stdin), checked)  # read here; it comes first
+        from_stdin = check_one(engine_of(STDIN), STDIN, stdin)  # read here
+        return (from_stdin if path == STDIN else next(checked) for path in paths)
     return (check_one(engine_of(path), path, stdin) for path in paths)
 
 

@@ -21,7 +21,7 @@ from typing import IO, Protocol
 #: Bytes of strings (``sys.getsizeof``: a table row with an emoji takes two bytes a character)
 #: a spool keeps in memory before it moves to a temporary file. Read when a spool is made:
 #: tests lower it.
-MEMORY_LIMIT = 2 << 20
+MEMORY_LIMIT = 256 << 10
 #: Characters read from the temporary file at a time when copying out.
 _CHUNK = 1 << 16
 
