@@ -23,6 +23,7 @@ from policylint.files import FileRefused, read_bounded
 from policylint.manifest import MAX_MANIFEST_BYTES, unreadable
 from policylint.session import Session
 
+
 class PerPath(Mapping[str, Any]):
     """A value per planned manifest (its engine, its configuration), in the plan's order.
 
@@ -437,7 +438,7 @@ def _stop(workers: dict[Any, tuple[Any, Any]], finished: list[Any]) -> None:
 PREFETCH = 2
 #: Manifests per chunk, at least and at most (see :func:`_check_in_workers`).
 MIN_CHUNK = 64
-MAX_CHUNK = 512
+MAX_CHUNK = 256
 
 
 def _send_next(connection: Any, worker: tuple[Any, Any], pending: Iterator[int], chunks: list[list[str]],
