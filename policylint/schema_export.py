@@ -252,7 +252,7 @@ def manifest_json_schema_text(ext_models: ExtModels | None = None) -> str:
 REGENERATE = "python -m policylint.schema_export > docs/manifest.md"
 
 _INTRO = """\
-<!-- Generated from the models in policylint/manifest.py by `{regenerate}`.
+<!-- Generated from the models in policylint/models.py by `{regenerate}`.
      Do not edit: change the models' descriptions, or policylint/schema_export.py, and regenerate. -->
 
 # The ML project manifest: field reference (format version 1)
