@@ -558,8 +558,8 @@ def mermaid_of_result(result: ManifestResult, rules: Mapping[str, RuleInfo]) -> 
     steps = tuple(
         Step(rule, rules[rule].name, stage_of_order(rules[rule].order), rules[rule].severity, rules[rule].waivable,
              rule in fired, (), waived=rule in waived, decided=rule == result.decision.decided_by)
-        for rule in sorted(result.evaluated, key=lambda r: (rules[r].order if rules[r].order is not None else 1 << 30, r))
-        if rule in rules
+        for rule in sorted((r for r in result.evaluated if r in rules),
+                           key=lambda r: (rules[r].order if rules[r].order is not None else 1 << 30, r))
     )
     invalid = tuple(f for f in result.findings if f.rule.startswith("MAN"))
     decision = result.decision

@@ -572,3 +572,15 @@ def test_markdown_embeds_the_decision_path_as_explain_draws_it(results: dict[str
     assert 'case["case: FMT001 fired"]' in block and "class case decided" in block
     assert "-->|decided by FMT001| verdict" in block
     assert 'retrieval["retrieval: passed"]' in block
+
+
+def test_the_decision_path_leaves_out_rules_the_report_does_not_know(results: dict[str, ManifestResult],
+                                                                      context: ReportContext) -> None:
+    """A result may list rules a report's context does not describe (a plugin's check, a context
+    made for some rules only): the drawing leaves them out instead of failing."""
+    from policylint.trail import mermaid_of_result
+
+    result = results["05-format-low-volume.toml"]
+    partial = {rule: info for rule, info in context.rules.items() if rule != "RAG001"}
+    block = mermaid_of_result(result, partial)
+    assert "RAG001" not in block and "FMT001" in block
