@@ -20,6 +20,22 @@ from policylint.packs import Pack, load_pack
 TODAY = datetime.date(2026, 12, 1)
 SCENARIOS = Path(__file__).parent / "scenarios"
 REPO = Path(__file__).resolve().parent.parent
+#: What ``--help`` and ``--version`` must not import: they answer at the cost of importing click.
+HEAVY_MODULES = ("pydantic", "pluggy", "tomli", "importlib.metadata")
+
+
+def heavy_modules_after(*args: str) -> list[str]:
+    """Which :data:`HEAVY_MODULES` a fresh ``policylint ARGS`` process has imported when it ends."""
+    code = (
+        "import os, sys\n"
+        "os._exit = sys.exit  # main() ends the process; stay to look at sys.modules\n"
+        "from policylint.cli import main\n"
+        f"sys.argv = ['policylint', *{list(args)!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print(' '.join(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return out.splitlines()[-1].split() if out.strip() else []
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SCENARIOS
+from conftest import REPO, SCENARIOS, heavy_modules_after
 
 PASSING = (SCENARIOS / "01-format-at-scale.toml").read_text("utf-8")
 FAILING = (SCENARIOS / "02-knowledge-via-fine-tuning.toml").read_text("utf-8")
@@ -215,13 +215,7 @@ def test_unknown_rule() -> None:
 
 
 def test_version_imports_neither_pydantic_nor_pluggy() -> None:
-    code = (
-        "import os, sys\nos._exit = sys.exit  # main() ends the process; stay to look at sys.modules\nfrom policylint.cli import main\nsys.argv = ['policylint', '--version']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('pydantic', 'pluggy', 'tomli', 'importlib.metadata') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.splitlines()[-1] == "[]"
+    assert heavy_modules_after("--version") == []
 
 
 def test_no_manifest_found_warns_and_passes(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, heavy_modules_after
 
 from policylint.schema_export import manifest_json_schema_text
 
@@ -313,10 +313,4 @@ def test_docs_shows_configured_values_and_plugin_rules(governance: dict[str, str
 @pytest.mark.parametrize("args", [["--help"], ["rules", "--help"], ["rule", "--help"], ["schema", "--help"],
                                   ["test", "--help"], ["docs", "--help"]])
 def test_help_imports_neither_pydantic_nor_pluggy(args: list[str]) -> None:
-    code = (
-        f"import os, sys\nos._exit = sys.exit  # main() ends the process; stay to look at sys.modules\nfrom policylint.cli import main\nsys.argv = ['policylint', *{args!r}]\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('pydantic', 'pluggy', 'tomli', 'importlib.metadata') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.splitlines()[-1] == "[]"
+    assert heavy_modules_after(*args) == []

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import heavy_modules_after
+
 from policylint import manifest
 from policylint.cli import cli
 from policylint.commands import init as init_module
@@ -159,9 +161,7 @@ def test_name_is_written_as_a_toml_string(tmp_path: Path) -> None:
 
 
 def test_help_does_not_import_pydantic() -> None:
-    code = "import os, sys; os._exit = sys.exit; from policylint.cli import main; sys.argv=['policylint','--help']\ntry: main()\nexcept SystemExit: pass\nprint('pydantic' in sys.modules, 'pluggy' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip().splitlines()[-1] == "False False"
+    assert heavy_modules_after("--help") == []
 
 
 def test_init_pins_the_pack_versions_once_and_only_when_asked(tmp_path: Path) -> None:
