@@ -21,11 +21,11 @@ from policylint._version import __version__
 from policylint.errors import ExitCode, PolicylintError, UsageError, printable
 
 if TYPE_CHECKING:  # the heavy modules load inside the commands, after --version and --help
-    from policylint.spool import Spool
     from policylint.config.files import Settings
     from policylint.reports import ReportContext
     from policylint.runner import Plan
     from policylint.session import Session
+    from policylint.spool import Spool
 
 F = TypeVar("F", bound=Callable[..., Any])
 
