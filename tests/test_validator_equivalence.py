@@ -107,6 +107,14 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def _full_walk(data: dict[str, Any]) -> tuple[validator.Errors, validator.Cuts]:
+    """:func:`validator.check` without its fast path."""
+    errors: validator.Errors = []
+    cuts: validator.Cuts = []
+    validator._ROOT(data, (), errors, cuts)
+    return errors, cuts
+
+
 def _kind(error_type: str) -> str:
     return error_type if error_type in ("missing", "extra_forbidden") else "value"
 
@@ -125,6 +133,10 @@ def compare(data: dict[str, Any], source: Source | None = None, ext_models: mani
                for n, o in zip(new_errors, old.errors) if n.type != "missing"), label
     assert explain_errors(new_errors, manifest._ALL_FIELDS) == old.problems, label
     assert manifest.validate(source, data, ext_models or {}) == old.findings, label
+    # The fast path says "clean" exactly when the full walk finds nothing (check() returns the
+    # walk's answer otherwise, compared above).
+    walked_errors, walked_cuts = _full_walk(data)
+    assert validator.is_clean(data) == (not walked_errors and not walked_cuts) == (not old.errors and not old.cuts), label
     COMPARED[label] = COMPARED.get(label, 0) + 1
 
 
