@@ -153,7 +153,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
 
     from policylint.config.files import flag_settings
     from policylint.config.layers import check_disable
-    from policylint.discovery import MANIFEST_NAME, discover
+    from policylint.discovery import MANIFEST_NAME, Listing, discover
     from policylint.runner import baselines_in_force, plan_and_check, settle
     from policylint.schema import did_you_mean
 
@@ -173,7 +173,9 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
         from policylint.changes import changed_manifests
 
         only = changed_manifests(changed_since)
-    found = discover(paths, only)
+    listing = Listing()
+    found = discover(paths, only, listing)
+    session.use_listing(listing.names)
     _start_collecting()  # before any worker is forked: they inherit the collector's state
     run, checking = plan_and_check(session, found, sys.stdin.buffer, jobs)
     if only is None:

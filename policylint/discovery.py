@@ -15,12 +15,13 @@ STDIN = "-"
 SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "env"})
 
 
-def discover(paths: Sequence[str], only: set[str] | None = None) -> PathList:
+def discover(paths: Sequence[str], only: set[str] | None = None, listing: Listing | None = None) -> PathList:
     """Manifest paths to check, in the run's order and without duplicates (``-`` stands for stdin).
 
     A file is taken as given, whatever its name; a directory is searched for ``mlproject.toml``.
     ``only`` (absolute paths) keeps the manifests a change touched. ``exclude`` is applied per
-    manifest, by :func:`plan`, since each manifest has its own configuration.
+    manifest, by :func:`plan`, since each manifest has its own configuration. ``listing``, when
+    given, keeps what the walk saw of each folder, for finding configuration files (:class:`Listing`).
     """
     found = PathList()
     for given in paths or ["."]:
@@ -32,7 +33,7 @@ def discover(paths: Sequence[str], only: set[str] | None = None) -> PathList:
         if not os.path.isdir(given):
             found.append(_display(given))
             continue
-        found.extend(_display(path) for path in _manifests_under(given))
+        found.extend(_display(path) for path in _manifests_under(given, listing))
     if only is not None:  # real paths on both sides: a path given through a symlink still matches
         found = PathList(p for p in found if p == STDIN or os.path.realpath(p) in only)
     if in_order(found) and _unique_in_order(found):  # one folder walked: already so, nothing to sort
@@ -134,7 +135,7 @@ def in_order(paths: Sequence[str]) -> bool:
     return True
 
 
-def _manifests_under(top: str) -> Iterator[str]:
+def _manifests_under(top: str, listing: Listing | None = None) -> Iterator[str]:
     """Every ``mlproject.toml`` below ``top``, in no particular order (callers sort).
 
     Inside a git work tree, git's own view decides (:func:`_git_manifests`): the repository a
@@ -142,7 +143,7 @@ def _manifests_under(top: str) -> Iterator[str]:
     folders are walked (:func:`_walk`).
     """
     listed = _git_manifests(top)
-    return iter(listed) if listed is not None else _walk(top)
+    return iter(listed) if listed is not None else _walk(top, listing)
 
 
 def _git_manifests(top: str) -> list[str] | None:
@@ -200,7 +201,7 @@ def _inside_git_work_tree(folder: str) -> bool:
         current = parent
 
 
-def _walk(top: str) -> Iterator[str]:
+def _walk(top: str, listing: Listing | None = None) -> Iterator[str]:
     """Every ``mlproject.toml`` below ``top`` outside git, in the run's order (each folder's
     entries by name, depth first: a run over one folder needs no sort); hidden folders,
     virtualenvs and vendored folders are not entered.
@@ -209,6 +210,8 @@ def _walk(top: str) -> Iterator[str]:
     virtualenv by the ``pyvenv.cfg`` among its own entries, when it is listed. A folder that
     cannot be read stops the run (exit 2): a manifest in it could not be checked.
     """
+    if listing is not None:
+        listing.walking(top)
     pending: list[tuple[bool, str]] = [(True, top)]  # (a folder?, path), the next one last
     while pending:
         is_folder, path = pending.pop()
@@ -216,23 +219,90 @@ def _walk(top: str) -> Iterator[str]:
             yield path
             continue
         try:
-            with os.scandir(path) as listing:
-                entries = list(listing)
+            with os.scandir(path) as scan:
+                entries = list(scan)
         except FileNotFoundError:
+            if listing is not None:
+                listing.not_listed(path)
             continue  # vanished while the run looked: nothing left to check there
         except OSError as exc:
             raise UsageError(f"cannot read the folder {_display(path)}: {exc.strerror or exc}") from None
         if path != top and any(entry.name == "pyvenv.cfg" for entry in entries):
+            if listing is not None:
+                listing.not_listed(path)
             continue
         found: list[tuple[str, bool, str]] = []
         for entry in entries:
-            if entry.name == MANIFEST_NAME:
+            name = entry.name
+            if name == MANIFEST_NAME:
                 if entry.is_file():
-                    found.append((entry.name, False, entry.path))
-            elif entry.is_dir(follow_symlinks=False) and not _skipped(entry.name):
-                found.append((entry.name, True, entry.path))
+                    found.append((name, False, entry.path))
+                    continue
+            elif entry.is_dir(follow_symlinks=False) and not _skipped(name):
+                found.append((name, True, entry.path))
+                continue
+            if listing is not None:
+                if name in Listing.NAMES:
+                    listing.saw(path, entry)
+                if entry.is_symlink() or entry.is_dir(follow_symlinks=False):  # a folder not entered
+                    listing.not_listed(entry.path)
         found.sort(reverse=True)  # names are unique in a folder: popped in name order
         pending.extend((folder, entry_path) for _, folder, entry_path in found)
+
+
+class Listing:
+    """What a walk saw of the folders it listed: which hold ``.git`` or a configuration file.
+
+    Finding each manifest's configuration asked the file system three questions per folder
+    (``.git``? ``policylint.toml``? ``pyproject.toml``?), a tenth of a run over a large tree;
+    the walk's own listing already answers them. Only folders holding one of those names are
+    kept, so memory does not grow with the tree. A folder the walk did not list (outside the
+    folders given, hidden, a virtualenv, a symlink, one that vanished) gets ``None``: ask the
+    file system.
+    """
+
+    #: The entries configuration lookups ask about (``config.files.Chains``).
+    NAMES = frozenset({".git", "policylint.toml", "pyproject.toml"})
+
+    def __init__(self) -> None:
+        self._tops: list[str] = []
+        self._holding: dict[str, set[str]] = {}
+        self._not_listed: set[str] = set()
+
+    def walking(self, top: str) -> None:
+        self._tops.append(os.path.abspath(top))
+
+    def saw(self, folder: str, entry: os.DirEntry[str]) -> None:
+        """Keep ``entry`` as the file system would answer for it: ``.git`` when it exists
+        (a folder, or a file for worktrees), a configuration name when it is a file."""
+        name = entry.name
+        present = (not entry.is_symlink() or os.path.exists(entry.path)) if name == ".git" else entry.is_file()
+        if present:
+            self._holding.setdefault(os.path.abspath(folder), set()).add(name)
+
+    def not_listed(self, folder: str) -> None:
+        self._not_listed.add(os.path.abspath(folder))
+
+    def names(self, folder: str) -> frozenset[str] | set[str] | None:
+        """Which of :data:`NAMES` the absolute ``folder`` holds, or None when it was not listed."""
+        held = self._holding.get(folder)
+        if held is not None:
+            return held
+        for top in self._tops:
+            if folder == top or folder.startswith(top if top.endswith(os.sep) else top + os.sep):
+                break
+        else:
+            return None
+        if self._not_listed:
+            current = folder
+            while current != top:
+                if current in self._not_listed:
+                    return None
+                current = os.path.dirname(current)
+        return _NOTHING
+
+
+_NOTHING: frozenset[str] = frozenset()
 
 
 def _skipped(folder: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from pathlib import Path
@@ -51,3 +52,81 @@ def test_discover_sorts_what_several_arguments_give(tmp_path: Path, monkeypatch:
     found = discover(["b", "a b/mlproject.toml", "-", "a", "b/mlproject.toml"])
     assert isinstance(found, PathList)
     assert list(found) == [STDIN, "a/mlproject.toml", "a b/mlproject.toml", "b/mlproject.toml"]
+
+
+def _awkward_tree(root: Path) -> list[Path]:
+    """Every kind of entry a configuration lookup can meet, in walked and unwalked folders;
+    returns every folder of the tree (symlinked ones included)."""
+    config = '[tool.policylint]\nfail-on = "warning"\n'
+    layout = {
+        "repo/.git/HEAD": "", "repo/policylint.toml": "", "repo/a/pyproject.toml": config,
+        "repo/a/b/pyproject.toml": "[project]\nname = 'x'\n", "repo/a/b/c/policylint.toml": "",
+        "plain/x/y/policylint.toml": "", "plain/.hidden/policylint.toml": "", "plain/.hidden/deep/pyproject.toml": config,
+        "plain/venv-like/pyvenv.cfg": "", "plain/venv-like/policylint.toml": "", "plain/venv-like/in/policylint.toml": "",
+        "plain/node_modules/pkg/policylint.toml": "", "plain/mlproject.toml/inside/policylint.toml": "",
+        "worktree/.git": "gitdir: elsewhere\n", "target/policylint.toml": "",
+    }
+    for name, text in layout.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, "utf-8")
+    (root / "plain/policylint.toml").mkdir()  # a folder of that name is no configuration file
+    (root / "plain/x/.git").symlink_to(root / "nowhere")  # dangling: not a repository
+    (root / "plain/x/pyproject.toml").symlink_to(root / "repo/a/pyproject.toml")
+    (root / "plain/linked").symlink_to(root / "target", target_is_directory=True)
+    folders = [root, *(p for p in root.rglob("*") if p.is_dir())]
+    for folder in folders:
+        if not (folder / "mlproject.toml").exists():
+            (folder / "mlproject.toml").write_text("", "utf-8")
+    return folders
+
+
+def test_the_listing_answers_as_the_file_system_would(tmp_path: Path) -> None:
+    """Each folder the walk listed has the names the file system has (``.git`` that exists,
+    configuration names that are files); every other folder gets None (ask the file system)."""
+    from policylint.discovery import Listing
+
+    folders = _awkward_tree(tmp_path)
+    listing = Listing()
+    walked = {os.path.dirname(os.path.abspath(p)) for p in _walk(str(tmp_path), listing)}
+    assert len(walked) < len(folders)  # some folders were not entered: hidden, venv, symlinked
+    for folder in map(str, folders):
+        names = listing.names(folder)
+        expected = {n for n in Listing.NAMES if (os.path.exists if n == ".git" else os.path.isfile)(os.path.join(folder, n))}
+        assert names is None or set(names) == expected, folder
+        assert names is not None or folder not in walked, folder
+    for unlisted in ("plain/.hidden", "plain/.hidden/deep", "plain/venv-like", "plain/venv-like/in", "plain/node_modules/pkg",
+                     "plain/linked", "repo/.git", "plain/mlproject.toml/inside"):
+        assert listing.names(str(tmp_path / unlisted)) is None, unlisted
+    assert listing.names(str(tmp_path.parent)) is None  # above the folder walked
+
+
+def test_configuration_chains_are_the_same_with_the_listing(tmp_path: Path) -> None:
+    """For every folder, walked or not (a manifest given by path may sit anywhere), the chain
+    of configuration files is the one found by asking the file system."""
+    from policylint.config.files import Chains
+    from policylint.discovery import Listing
+
+    folders = _awkward_tree(tmp_path)
+    listing = Listing()
+    list(_walk(str(tmp_path), listing))
+    listed = Chains()
+    listed.listed = listing.names
+    for folder in folders:
+        assert listed.of(folder) == Chains().of(folder), folder
+
+
+def test_a_manifest_given_in_a_hidden_folder_keeps_its_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk does not enter ``.hidden``, so its listing cannot answer for it: the file
+    system does, and the folder's own configuration applies."""
+    from click.testing import CliRunner
+
+    from policylint.cli import cli
+
+    _awkward_tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    given = "plain/.hidden/deep/mlproject.toml"
+    checked = CliRunner().invoke(cli, ["check", "--format", "json", "plain", given])
+    assert checked.exit_code in (0, 1), checked.output
+    settings = {m["path"]: m.get("settings") for m in json.loads(checked.output)["manifests"]}
+    assert settings[given] == {"fail-on": {"value": "warning", "origin": f"{tmp_path}/plain/.hidden/deep/pyproject.toml:2"}}
+    assert settings["plain/x/mlproject.toml"] == {"fail-on": {"value": "warning", "origin": f"{tmp_path}/plain/x/pyproject.toml:2"}}

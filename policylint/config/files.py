@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -101,19 +101,27 @@ class Settings:
 # ------------------------------------------------------------------------------- discovery
 
 
-def config_in(folder: Path | str) -> Path | None:
+def config_in(folder: Path | str, files: Collection[str] | None = None) -> Path | None:
     """The folder's configuration file: ``policylint.toml``, else a ``pyproject.toml`` that has
     a ``[tool.policylint]`` table (a near miss of that name is an error, not silence).
 
     Asked once per folder of a run, so with plain strings: a ``Path`` is made only for a find.
+    ``files``, when known, are the configuration names the folder holds as files (see
+    :class:`Chains`), so that the file system need not be asked.
     """
+    if files is not None and not files:  # the usual folder: none of them, nothing to ask
+        return None
     base = os.fspath(folder)
     candidate = os.path.join(base, CONFIG_FILE)
-    if os.path.isfile(candidate):
+    if CONFIG_FILE in files if files is not None else os.path.isfile(candidate):
         return Path(candidate)
     candidate = os.path.join(base, PYPROJECT)
-    if os.path.isfile(candidate) and _has_tool_table(Path(candidate)):
+    if (PYPROJECT in files if files is not None else os.path.isfile(candidate)) and _has_tool_table(Path(candidate)):
         return Path(candidate)
+    return None
+
+
+def _not_listed(folder: str) -> None:
     return None
 
 
@@ -138,6 +146,9 @@ class Chains:
         self._git: dict[str, bool] = {}
         self._in_repo: dict[str, bool] = {}
         self._chains: dict[str, tuple[Path, ...]] = {}
+        #: Which of ``.git`` and the configuration names a folder holds, as discovery's walk saw
+        #: it (``discovery.Listing.names``), or None: ask the file system.
+        self.listed: Callable[[str], Collection[str] | None] = _not_listed
 
     def of(self, folder: Path | str) -> tuple[Path, ...]:
         """The repository files for a manifest in ``folder``, outermost first.
@@ -147,15 +158,17 @@ class Chains:
         """
         path = os.path.abspath(folder)
         parent = os.path.dirname(path)
-        if os.path.exists(os.path.join(path, ".git")):
-            return self._own(path)
+        names = self.listed(path)
+        if ".git" in names if names is not None else os.path.exists(os.path.join(path, ".git")):
+            return self._own(path, names)
         if parent != path and self._inside(parent):
-            return self._chain(parent) + self._own(path)
-        return self._own(path) or (self._nearest(parent) if parent != path else ())
+            return self._chain(parent) + self._own(path, names)
+        return self._own(path, names) or (self._nearest(parent) if parent != path else ())
 
     def _holds_git(self, path: str) -> bool:
         if path not in self._git:
-            self._git[path] = os.path.exists(os.path.join(path, ".git"))
+            names = self.listed(path)
+            self._git[path] = ".git" in names if names is not None else os.path.exists(os.path.join(path, ".git"))
         return self._git[path]
 
     def _inside(self, path: str) -> bool:
@@ -164,8 +177,10 @@ class Chains:
             self._in_repo[path] = self._holds_git(path) or (parent != path and self._inside(parent))
         return self._in_repo[path]
 
-    def _own(self, path: str) -> tuple[Path, ...]:
-        found = config_in(path)
+    def _own(self, path: str, names: Collection[str] | None = None) -> tuple[Path, ...]:
+        if names is None:
+            names = self.listed(path)
+        found = config_in(path, names)
         return (found,) if found else ()
 
     def _chain(self, path: str) -> tuple[Path, ...]:
