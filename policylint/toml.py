@@ -3,11 +3,21 @@
 Besides ``TOMLDecodeError``, tomli lets through ``RecursionError`` (arrays or tables nested a few
 hundred deep) and ``ValueError`` (an integer beyond Python's 4,300-digit conversion limit).
 A user's file must never turn those into a crash.
+
+tomli is the parser that decides. rtoml (the optional ``fast`` extra, a Rust parser about four
+times faster) may read a document instead, only where its result is provably tomli's: version
+0.14 on Python 3.11+, once a process has read :data:`FAST_AFTER` documents (a one-manifest
+pre-commit run never imports it), never for text where it differs (:func:`_tomli_only`), and
+every document it refuses goes to tomli, so what is accepted and every error stay tomli's.
+``tests/test_toml_parsers.py`` is the proof; docs/performance.md records the decision.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import tomli
@@ -22,7 +32,19 @@ class TOMLError(Exception):
 
 
 def loads(text: str) -> dict[str, Any]:
-    """``tomli.loads``, with its refusals as :class:`TOMLError`."""
+    """``tomli.loads``, with its refusals as :class:`TOMLError` (or rtoml's identical result)."""
+    global _calls
+    if _calls < FAST_AFTER:
+        _calls += 1
+        if _calls == FAST_AFTER:
+            _load_fast()
+    elif _fast is not None and not _tomli_only(text):
+        try:
+            return _fast(text)  # type: ignore[no-any-return]
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # noqa: BLE001 - a refusal (or a Rust panic, a BaseException): tomli decides
+            pass
     try:
         return tomli.loads(text)
     except tomli.TOMLDecodeError as exc:
@@ -34,6 +56,88 @@ def loads(text: str) -> dict[str, Any]:
         match = _LONG_NUMBER.search(text)
         where = _position(text, match.start() if match else None)
         raise TOMLError("an integer with more than 4,300 digits cannot be read", *where) from None
+
+
+#: Documents read with tomli alone before rtoml is looked for. A one-manifest check reads about
+#: 35 (the built-in pack's 28 files, configuration, the manifest) and must start as fast as
+#: without rtoml (importing it costs about 1 ms); a large run pays tomli for these few only.
+FAST_AFTER = 128
+#: The rtoml releases whose differences from tomli were measured (tests/test_toml_parsers.py).
+FAST_VERSIONS = ("0.14.",)
+_calls = 0
+_fast: Callable[[str], Any] | None = None
+
+
+def _find_fast() -> Callable[[str], Any] | None:
+    """rtoml's parser if a verified release is installed, Python is 3.11+ (3.10 keeps tomli) and
+    ``POLICYLINT_TOML`` does not say ``tomli``; else ``None``."""
+    if sys.version_info < (3, 11) or os.environ.get("POLICYLINT_TOML", "").strip().lower() == "tomli":
+        return None
+    try:
+        from rtoml import _rtoml  # the extension: rtoml.loads only adds a type check to it
+    except ImportError:
+        return None
+    if not str(getattr(_rtoml, "__version__", "")).startswith(FAST_VERSIONS):
+        return None  # another release may read some text differently: not proven, not used
+    return _rtoml.deserialize  # type: ignore[no-any-return]
+
+
+def _load_fast() -> None:
+    global _fast
+    _fast = _find_fast()
+
+
+def fast_parser() -> str | None:
+    """``"rtoml 0.14.0"`` when a large run reads manifests with rtoml, else ``None``: for
+    showing the parser in force (it imports rtoml, about 1 ms)."""
+    if _find_fast() is None:
+        return None
+    from rtoml import _rtoml
+
+    return f"rtoml {_rtoml.__version__}"
+
+
+#: Text rtoml would read differently from tomli:
+#: - ``\r``: tomli turns CRLF inside multi-line strings into LF, rtoml keeps it;
+#: - a byte-order mark: tomli refuses one, rtoml skips it at the start;
+#: - an offset datetime (a time's last ``:MM`` or ``:SS``, a fraction, then ``Z``, ``+`` or
+#:   ``-``): rtoml's tzinfo is its own class, which compares equal but is neither
+#:   ``datetime.timezone`` (``repr``) nor picklable (``--jobs`` results);
+#: - see :func:`_late_super_table` for the last one.
+#: A false alert (a URL's ``:80-`` in a string, a comment) only costs tomli's speed. Two ``in``
+#: tests and a pattern that starts with a literal take 0.6 us on a manifest; one pattern with an
+#: alternation took 10.
+_OFFSET_TIME = re.compile(r":[0-9][0-9](?:\.[0-9]+)?[Zz+-]")
+#: Every table header: TOML puts one at the start of a line (after blanks), LF-ended here
+#: since text with a CR goes to tomli. Lines of a multi-line string may match too: false alerts.
+_HEADER = re.compile(r"^[ \t]*\[\[?([^\]\n]*)", re.MULTILINE)
+
+
+def _tomli_only(text: str) -> bool:
+    """Whether ``text`` must be read by tomli because rtoml could read it differently."""
+    return "\r" in text or "\ufeff" in text or _OFFSET_TIME.search(text) is not None or _late_super_table(text)
+
+
+def _late_super_table(text: str) -> bool:
+    """Whether a header names a table some earlier header made implicitly (``[a.b]`` ...
+    ``[a]``), or a header has a quoted key (which could spell a bare one another way).
+
+    rtoml moves such a table to the end of its parent (tomli keeps it where it first appeared,
+    and reports depend on that order), and below ``[[a.b]]`` ... ``[a]`` it accepts
+    ``b.c.d = 1`` into the array's last table, which tomli refuses.
+    """
+    implicit: set[str] = set()
+    for inner in _HEADER.findall(text):
+        if '"' in inner or "'" in inner:
+            return True
+        path = inner.replace(" ", "").replace("\t", "")
+        if path in implicit:
+            return True
+        dot = path.find(".")
+        while dot != -1:
+            implicit.add(path[:dot])
+            dot = path.find(".", dot + 1)
+    return False
 
 
 # tomli gives no position for these two refusals: find the culprit, for the finding's line.
