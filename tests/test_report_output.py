@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import REPO, SCENARIOS
 from policylint import spool
@@ -181,3 +183,39 @@ def test_output_matches_the_golden_file(fmt: str, case: str, spooled: str, monke
 def test_every_builtin_format_is_covered() -> None:
     assert sorted(FORMATS) == ["github", "gitlab", "json", "junit", "markdown", "sarif", "text"]
     assert sorted(p.name for p in GOLDEN.iterdir()) == sorted(f"{case}.{fmt}" for fmt, case in PAIRS)
+
+
+_ANY_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=12) | st.sampled_from(
+    ["", "\ud800", "a\udcff b", '"\\\n\t\x00\x7f', "\u2028é✓"]
+)
+_SCALAR = st.none() | st.booleans() | st.integers() | st.floats() | _ANY_TEXT
+
+
+@st.composite
+def _results(draw: st.DrawFn) -> ManifestResult:
+    """Results with every field a finding may carry, including what only a plugin would put there."""
+    def finding() -> Finding:
+        waiver = draw(st.none() | st.builds(Waiver, _ANY_TEXT, _ANY_TEXT, _ANY_TEXT))
+        return Finding(
+            draw(_ANY_TEXT), draw(_ANY_TEXT), draw(st.sampled_from(["error", "warning"])), draw(_ANY_TEXT), draw(_ANY_TEXT),
+            draw(st.integers() | _SCALAR), draw(st.integers()), draw(st.none() | _ANY_TEXT), draw(st.booleans()), waiver,
+            draw(st.booleans()), draw(st.booleans()),
+        )
+
+    findings = tuple(finding() for _ in range(draw(st.integers(0, 3))))
+    decision = Decision(draw(st.none() | _ANY_TEXT), draw(st.none() | _ANY_TEXT), draw(st.sampled_from(["pass", "fail"])),
+                        draw(st.none() | _ANY_TEXT))
+    return ManifestResult(draw(_ANY_TEXT), decision, findings)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_results(), st.none() | st.dictionaries(_ANY_TEXT, st.dictionaries(_ANY_TEXT, _SCALAR, max_size=2), max_size=2))
+def test_a_manifest_line_is_what_json_dumps_writes(result: ManifestResult, own: dict | None) -> None:
+    """The JSON report writes each manifest without building its dict; the text must be the
+    one ``json.dumps`` makes of the dict, whatever a finding holds (a plugin may put anything)."""
+    from policylint.reports.json import _dump, manifest_dict, manifest_json
+
+    expected = manifest_dict(result)
+    if own:
+        expected["settings"] = own
+    assert manifest_json(result, own) == _dump(expected)

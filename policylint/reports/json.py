@@ -58,6 +58,61 @@ def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _value(value: Any) -> str:
+    """One scalar as :func:`_dump` writes it: strings through json's own (C) escaper."""
+    if type(value) is str:
+        return _escape(value)
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if type(value) is int:
+        return int.__repr__(value)
+    return _dump(value)  # anything a plugin's finding may carry: json decides
+
+
+def _finding_json(finding: Finding) -> str:
+    """:func:`finding_dict` as :func:`_dump` would write it, without the dict: this runs for
+    every finding of the run, and the JSON report is the CI format."""
+    text = '{"rule": %s, "name": %s, "severity": %s, "message": %s, "recommends": %s, "key": %s, "line": %s, "column": %s, "waived": %s' % (
+        _value(finding.rule), _value(finding.name), _value(finding.severity), _value(finding.message),
+        _value(finding.recommends), _value(finding.key), _value(finding.line), _value(finding.column),
+        _value(finding.waived),
+    )
+    if finding.waiver is not None:
+        waiver = finding.waiver
+        text += ', "waiver": {"reason": %s, "owner": %s, "expires": %s}' % (
+            _value(waiver.reason), _value(waiver.owner), _value(waiver.expires)
+        )
+    if finding.preview:
+        text += ', "preview": true'
+    if finding.baselined:
+        text += ', "baselined": true'
+    return text + "}"
+
+
+def manifest_json(result: ManifestResult, settings: Any = None) -> str:
+    """``_dump(manifest_dict(result))``, with ``settings`` last when given (the same bytes,
+    tested against it)."""
+    decision = result.decision
+    text = '{"path": %s, "decision": {"proposal": %s, "recommendation": %s, "verdict": %s, "decided_by": %s}, "findings": [%s]' % (
+        _value(result.path), _value(decision.proposal), _value(decision.recommendation), _value(decision.verdict),
+        _value(decision.decided_by), ", ".join(map(_finding_json, result.findings)),
+    )
+    if settings:
+        text += ', "settings": ' + _dump(settings)
+    return text + "}"
+
+
+def _escaper() -> Any:
+    from json.encoder import encode_basestring  # the C escaper json.dumps(ensure_ascii=False) uses
+
+    return encode_basestring
+
+
+_escape = _escaper()
+
+
 def render_json(results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary:
     """Streams the report, one manifest object per line, so memory does not grow with the run."""
     tally = Tally()
@@ -67,11 +122,8 @@ def render_json(results: Iterable[ManifestResult], context: ReportContext, out: 
     settings = context.settings
     for result in results:
         tally.add(result)
-        data = manifest_dict(result)
-        own = settings.of(result.path) if settings is not None else None
-        if own:  # present only when this manifest's settings differ from the built-in defaults
-            data["settings"] = own
-        out.write(separator + _dump(data))
+        # "settings" only when this manifest's settings differ from the built-in defaults.
+        out.write(separator + manifest_json(result, settings.of(result.path) if settings is not None else None))
         separator = ",\n"
     summary = tally.summary()
     out.write("\n]")
