@@ -43,6 +43,8 @@ class CompiledRule(NamedTuple):
     condition: CompiledCondition | None = None
     #: Parameters its messages read besides (their ``when`` and their text).
     message_params: frozenset[str] = frozenset()
+    #: A policy's message for a manifest its ``when`` holds for (None for a check).
+    message: Callable[[Namespace], str] | None = None
 
     @property
     def rank(self) -> tuple[int, str]:
@@ -73,6 +75,9 @@ class EngineOptions:
 
 
 _NONE: list[str] = []  # shared "did not fire"; never mutated
+#: The rules that fired for a manifest, as ``(index among those evaluated, messages)``, from its
+#: namespace and path (see :func:`policylint.codegen.rules_function`).
+RulesFunction = Callable[[Namespace, str], list[tuple[int, list[str]]]]
 
 
 def _points_at_problem(points_at: str, fields: Mapping[str, Any]) -> str | None:
@@ -101,6 +106,10 @@ class RuleSet:
     are the same share one rule set.
     """
 
+    #: How many manifests a selection of rules runs as closures before it is generated as one
+    #: function (:mod:`policylint.codegen`); results are the same either way.
+    GENERATE_AFTER = 40
+
     def __init__(
         self,
         packs: Iterable[Pack],
@@ -123,6 +132,8 @@ class RuleSet:
         compiled += [self._adopt(check, owner, fields, values) for check, owner in checks]
         self.rules = self._rule_table(compiled)
         self.compiled = tuple(sorted(compiled, key=lambda c: c.rule.id))
+        self._generated: dict[tuple[str, ...], RulesFunction] = {}
+        self._uses: dict[tuple[str, ...], int] = {}
 
     def _resolve_params(
         self, plugin_defaults: dict[str, Any], overrides: dict[str, Any], owners: Mapping[str, str]
@@ -193,7 +204,33 @@ class RuleSet:
             return [message(ns)] if condition(ns) else _NONE
 
         return CompiledRule(policy, evaluate, tuple(policy.points_at.split(".")), policy.severity,
-                            condition=compiled_when, message_params=frozenset(message_params))
+                            condition=compiled_when, message_params=frozenset(message_params), message=message)
+
+    def generated(self, rule_ids: tuple[str, ...], rules: Sequence[CompiledRule]) -> RulesFunction | None:
+        """``rules`` (whose ids are ``rule_ids``) as one generated function, once they are worth it.
+
+        Generating and compiling costs about as much as 100 manifests' worth of closures, so the
+        first :attr:`GENERATE_AFTER` manifests asking run the closures (None) and one check of a
+        single manifest pays nothing. Engines sharing this rule set share the functions.
+        """
+        function = self._generated.get(rule_ids)
+        if function is not None:
+            return function
+        uses = self._uses[rule_ids] = self._uses.get(rule_ids, 0) + 1
+        if uses <= self.GENERATE_AFTER:
+            return None
+        from policylint.codegen import Rule, rules_function  # only runs that check many manifests need it
+
+        def fail(path: str, index: int, exc: Exception) -> Exception:
+            return evaluation_error(path, rules[index], exc)
+
+        function = rules_function(
+            [Rule(c.condition.code, c.condition.evaluate, c.message) if c.condition is not None and c.message is not None
+             else Rule(None, None, c.evaluate, is_check=True) for c in rules],
+            fail,
+        )
+        self._generated[rule_ids] = function
+        return function
 
     def _describe_origin(self, compiled: CompiledRule) -> str:
         """Where a rule comes from, for the message when two rules share an id."""
@@ -235,6 +272,22 @@ def evaluation_error(path: str, compiled: CompiledRule, exc: Exception) -> Polic
     if isinstance(exc, PolicylintError):
         return type(exc)(f"{path}: {exc}")
     return PluginError(f"{path}: {compiled.owner}: check {rule.id} failed: {type(exc).__name__}: {exc}")
+
+
+def _run_closures(rules: Sequence[CompiledRule], ns: Namespace, path: str) -> list[tuple[int, list[str]]]:
+    """The rules that fire, run one closure at a time: what the generated function does, and the
+    reference it is tested against."""
+    fired = []
+    for index, compiled in enumerate(rules):
+        try:
+            messages = compiled.evaluate(ns)
+        except MemoryError:
+            raise  # not the rule's fault; the runner names the manifest
+        except Exception as exc:  # a rule that cannot run stops the run (exit 2), naming it
+            raise evaluation_error(path, compiled, exc) from exc
+        if messages:
+            fired.append((index, messages))
+    return fired
 
 
 class Engine:
@@ -289,6 +342,8 @@ class Engine:
         }
         self._evaluated = {key: tuple(c.rule.id for c in group) for key, group in self._applicable.items()}
         self._waivable = {rule_id: rule.waivable for rule_id, rule in self.rules.items()}
+        #: Each group's rules as one generated function, once the rule set has made it.
+        self._rules_functions: dict[bool, RulesFunction] = {}
 
     # -- checking ---------------------------------------------------------------------------
 
@@ -304,17 +359,17 @@ class Engine:
         ns = namespace(loaded.data, self._defaults)
         proposal = ns["proposal.approach"]
         fine_tuning = ns["proposes_fine_tuning"]
+        applicable = self._applicable[fine_tuning]
+        run_rules = self._rules_functions.get(fine_tuning)
+        if run_rules is None:
+            run_rules = self.rule_set.generated(self._evaluated[fine_tuning], applicable)
+            if run_rules is not None:
+                self._rules_functions[fine_tuning] = run_rules
+        fired_rules = run_rules(ns, source.path) if run_rules is not None else _run_closures(applicable, ns, source.path)
         fired: list[Finding] = []
         deciding: CompiledRule | None = None
-        for compiled in self._applicable[fine_tuning]:
-            try:
-                messages = compiled.evaluate(ns)
-            except MemoryError:
-                raise  # not the rule's fault; the runner names the manifest
-            except Exception as exc:  # a rule that cannot run stops the run (exit 2), naming it
-                raise evaluation_error(source.path, compiled, exc) from exc
-            if not messages:
-                continue
+        for index, messages in fired_rules:
+            compiled = applicable[index]
             rule = compiled.rule
             preview = rule.id in self.preview  # a preview rule never sets the recommendation
             if rule.recommends is not None and not preview and (deciding is None or compiled.rank < deciding.rank):

@@ -247,8 +247,17 @@ def _type(field_type: FieldType | None) -> str | None:
     return None if field_type is None else _TYPE_OF_KIND.get(field_type.kind)
 
 
+#: The common exact types, looked up before the isinstance chain (which subclasses still need).
+_TYPE_OF_EXACT_TYPE: dict[type, str] = {
+    bool: "bool", int: "number", float: "number", str: "string", list: "list", tuple: "list", dict: "table",
+}
+
+
 def _type_of_value(value: Any) -> str | None:
     """The type of a value at run time, as :func:`_type` names it."""
+    exact = _TYPE_OF_EXACT_TYPE.get(type(value))
+    if exact is not None:
+        return exact
     if isinstance(value, bool):
         return "bool"
     if is_number(value):
@@ -283,6 +292,32 @@ def _containable(a: Any, b: Any) -> bool:
     return isinstance(b, (list, tuple)) or (isinstance(b, str) and isinstance(a, str))
 
 
+class Code(NamedTuple):
+    """A checked sub-expression as data, which :mod:`policylint.codegen` turns into Python.
+
+    The closures are the reference; this is the same tree, kept so a whole pack can be compiled
+    into one function. ``kind`` is one of ``const`` (``value``: a literal's or a parameter's
+    value), ``field`` (``value``: the path), ``defined`` and ``missing`` (``value``: the path),
+    ``and``/``or`` (``parts``; with more than two the result is True or False), ``not``, ``neg``
+    (one part), ``arith`` (``value``: the :mod:`operator` function; two parts), ``compare``
+    (``parts``: the operands; ``steps``: each operator's text and its guard, ``order`` or
+    ``contain`` or None) and ``call`` (``value``: a :class:`CallSpec`; ``parts``: arguments).
+    """
+
+    kind: str
+    value: Any = None
+    parts: tuple[Code, ...] = ()
+    steps: tuple[tuple[str, str | None], ...] = ()
+
+
+class CallSpec(NamedTuple):
+    """How a function call runs: ``checked`` pairs an argument's index with the type it must have."""
+
+    impl: Callable[..., Any]
+    absent_ok: bool
+    checked: tuple[tuple[int, str], ...]
+
+
 class _Node(NamedTuple):
     """A compiled sub-expression: how to evaluate it, and what the checker knows of its type."""
 
@@ -290,6 +325,7 @@ class _Node(NamedTuple):
     type: FieldType | None = None  # None: unknown (a function's result, say)
     constant: Any = ABSENT  # the value, for literals and params
     path: str | None = None  # the field path, for field reads
+    code: Code = Code("const", ABSENT)  # the same sub-expression as data, for codegen
 
 
 class Operand(NamedTuple):
@@ -321,6 +357,8 @@ class CompiledCondition(NamedTuple):
     fields: frozenset[str]
     params: frozenset[str]
     comparisons: tuple[Comparison, ...] = ()
+    #: The checked tree as data, for :mod:`policylint.codegen` (None only if built by hand).
+    code: Code | None = None
 
 
 class CompiledTemplate(NamedTuple):
@@ -365,12 +403,15 @@ class Compiler:
 
     def compile_condition(self, source: str) -> CompiledCondition:
         """Compile a condition (as :meth:`predicate`) and say which fields and parameters it reads."""
-        evaluate = self.predicate(source)
+        node = self._predicate_node(source)
         fields, params = _split_reads(self._reads)
-        return CompiledCondition(evaluate, fields, params, tuple(self._comparisons))
+        return CompiledCondition(node.evaluate, fields, params, tuple(self._comparisons), node.code)
 
     def predicate(self, source: str) -> Evaluator:
         """Like :meth:`condition`, but the result is only truthy or falsy (one call less)."""
+        return self._predicate_node(source).evaluate
+
+    def _predicate_node(self, source: str) -> _Node:
         self._reads, self._comparisons = set(), []
         if len(source) > MAX_SOURCE_CHARS:
             raise ExpressionError(
@@ -408,7 +449,7 @@ class Compiler:
             node = self._compile(tree.body)
         except RecursionError:  # not reached within MAX_DEPTH; kept so no input can escape
             raise ExpressionError("the condition is nested too deeply") from None
-        return node.evaluate
+        return node
 
     def _check_depth(self, root: ast.AST) -> None:
         """Evaluation recurses once per level: refuse a tree deeper than MAX_DEPTH (iteratively)."""
@@ -459,14 +500,15 @@ class Compiler:
         parts = tuple(c.evaluate for c in compiled)
         # Like Python's, the result is an operand (data.examples or 1): true or false only when they are.
         result = FieldType("bool") if all(_type(c.type) == "bool" for c in compiled) else None
+        code = Code("and" if isinstance(node.op, ast.And) else "or", parts=tuple(c.code for c in compiled))
         if len(parts) == 2:
             a, b = parts
             if isinstance(node.op, ast.And):
-                return _Node(lambda ns: a(ns) and b(ns), result)
-            return _Node(lambda ns: a(ns) or b(ns), result)
+                return _Node(lambda ns: a(ns) and b(ns), result, code=code)
+            return _Node(lambda ns: a(ns) or b(ns), result, code=code)
         if isinstance(node.op, ast.And):
-            return _Node(lambda ns: all(p(ns) for p in parts), FieldType("bool"))
-        return _Node(lambda ns: any(p(ns) for p in parts), FieldType("bool"))
+            return _Node(lambda ns: all(p(ns) for p in parts), FieldType("bool"), code=code)
+        return _Node(lambda ns: any(p(ns) for p in parts), FieldType("bool"), code=code)
 
     def _unary_op(self, node: ast.UnaryOp) -> _Node:
         if not isinstance(node.op, _UNARY):
@@ -474,11 +516,11 @@ class Compiler:
         operand = self._compile(node.operand)
         inner = operand.evaluate
         if isinstance(node.op, ast.Not):
-            return _Node(lambda ns: not inner(ns), FieldType("bool"))
+            return _Node(lambda ns: not inner(ns), FieldType("bool"), code=Code("not", parts=(operand.code,)))
         self._expect_number(node.operand, operand)
         if operand.constant is not ABSENT:
             return _literal(-operand.constant, FieldType("number"))
-        return _Node(lambda ns: _negate(inner(ns)), FieldType("number"))
+        return _Node(lambda ns: _negate(inner(ns)), FieldType("number"), code=Code("neg", parts=(operand.code,)))
 
     def _bin_op(self, node: ast.BinOp) -> _Node:
         op = _ARITHMETIC.get(type(node.op))
@@ -499,7 +541,7 @@ class Compiler:
             except (ZeroDivisionError, OverflowError):
                 return ABSENT
 
-        return _Node(evaluate, FieldType("number"))
+        return _Node(evaluate, FieldType("number"), code=Code("arith", op, (left.code, right.code)))
 
     def _compare(self, node: ast.Compare) -> _Node:
         operands = [node.left, *node.comparators]
@@ -513,11 +555,15 @@ class Compiler:
                     self._operator_column(operands[i], operands[i + 1], op),
                 )
         compiled = [self._compile(o) for o in operands]
-        steps = [
+        guarded = [
             self._comparison(op, operands[i], compiled[i], operands[i + 1], compiled[i + 1]) for i, op in enumerate(node.ops)
         ]
+        steps = [compare for compare, _ in guarded]
         evaluators = [c.evaluate for c in compiled]
         result = self._compare_node(steps, evaluators, compiled)
+        code = Code("compare", parts=tuple(c.code for c in compiled),
+                    steps=tuple((_OPERATOR_TEXT[type(op)], guard) for op, (_, guard) in zip(node.ops, guarded)))
+        result = result._replace(code=code)
         self._comparisons.append(Comparison(
             self._full_text(node),
             tuple(Operand(self._full_text(o), None if c.constant is not ABSENT and c.path is None else c.evaluate, c.path)
@@ -554,22 +600,23 @@ class Compiler:
 
     def _comparison(
         self, op: ast.cmpop, left_ast: ast.AST, left: _Node, right_ast: ast.AST, right: _Node
-    ) -> Callable[[Any, Any], bool]:
-        """Check one step of a comparison; its function, guarded where a type is known only at run time."""
+    ) -> tuple[Callable[[Any, Any], bool], str | None]:
+        """Check one step of a comparison; its function, guarded where a type is known only at run
+        time, and the guard's name (``contain``, ``order`` or None) for codegen."""
         compare = _COMPARE[type(op)]
         if isinstance(op, _MEMBERSHIP):
             self._check_membership(left_ast, left, right_ast, right)
             # Always guarded, as it costs one isinstance: schema_version is described as an enum
             # of strings but holds an integer, and 'in' is where such a slip would raise.
-            return lambda a, b: _containable(a, b) and compare(a, b)
+            return (lambda a, b: _containable(a, b) and compare(a, b)), "contain"
         if not isinstance(op, _ORDERING):
             self._check_equality(left_ast, left, right_ast, right)
-            return compare  # == and != never raise
+            return compare, None  # == and != never raise
         self._expect_number(left_ast, left)
         self._expect_number(right_ast, right)
         if _type(left.type) is None or _type(right.type) is None:
-            return lambda a, b: _orderable(a, b) and compare(a, b)
-        return compare
+            return (lambda a, b: _orderable(a, b) and compare(a, b)), "order"
+        return compare, None
 
     def _check_membership(self, left_ast: ast.AST, left: _Node, right_ast: ast.AST, right: _Node) -> None:
         container, item = _type(right.type), _type(left.type)
@@ -672,12 +719,13 @@ class Compiler:
                 raise self._fail(node, f"unknown parameter {name!r}{did_you_mean(name, self.params)}")
             value = self.params[name]
             self._reads.add(path)
-            return _Node(lambda ns: value, FieldType(_type_of_value(value) or "any"), constant=value, path=path)
+            return _Node(lambda ns: value, FieldType(_type_of_value(value) or "any"), constant=value, path=path,
+                         code=Code("const", value))
         field_type = self.fields.get(path)
         if field_type is None:
             raise self._fail(node, f"unknown field {path!r}{did_you_mean(path, self.fields)}")
         self._reads.add(path)
-        return _Node(lambda ns: ns.get(path, ABSENT), field_type, path=path)
+        return _Node(lambda ns: ns.get(path, ABSENT), field_type, path=path, code=Code("field", path))
 
     def _call(self, node: ast.Call) -> _Node:
         if not isinstance(node.func, ast.Name):
@@ -720,7 +768,7 @@ class Compiler:
                 return ABSENT
             return impl(*values)
 
-        return _Node(call, returns)
+        return _Node(call, returns, code=Code("call", CallSpec(impl, absent_ok, checked), tuple(a.code for a in args)))
 
     def _same_type(self, node: ast.Call, name: str, args: Sequence[_Node]) -> FieldType | None:
         """Arguments of one type (``coalesce``): the result's type, None when one is unknown."""
@@ -750,9 +798,9 @@ class Compiler:
             raise self._fail(node.args[0], f"{name}() takes a field path such as data.examples")
         path = target.path
         if name == "defined":
-            result = _Node(lambda ns: path in ns, FieldType("bool"))
+            result = _Node(lambda ns: path in ns, FieldType("bool"), code=Code("defined", path))
         else:
-            result = _Node(lambda ns: path not in ns, FieldType("bool"))
+            result = _Node(lambda ns: path not in ns, FieldType("bool"), code=Code("missing", path))
         operand = Operand(path, target.evaluate, path)
         self._comparisons.append(Comparison(self._full_text(node), (operand,), (), result.evaluate))
         return result
@@ -942,7 +990,7 @@ def _field_against_constant(compare: Callable[[Any, Any], bool], left: _Node, ri
 
 
 def _literal(value: Any, field_type: FieldType) -> _Node:
-    return _Node(lambda ns: value, field_type, constant=value)
+    return _Node(lambda ns: value, field_type, constant=value, code=Code("const", value))
 
 
 def _dotted(node: ast.AST) -> str | None:

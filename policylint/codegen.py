@@ -1,0 +1,315 @@
+"""Checked conditions compiled to Python functions, so a manifest costs a few calls, not hundreds.
+
+:mod:`policylint.expr` compiles each condition into a tree of closures (the reference, which
+``explain`` and the trail use) and keeps the same checked tree as data (:class:`~policylint.expr.Code`).
+This module turns such trees into Python source, compiled once with :func:`compile`: one function
+per condition (:func:`condition_function`), or one per engine that runs all its rules and
+returns those that fired (:func:`rules_function`).
+
+Nothing a policy file holds becomes code. Every value the source needs (literals, parameter
+values, field paths, functions) is put in a table and read through a name this module makes up
+(``_k3``); field values are read into names made up the same way (``_v2``); the only literals
+in the generated source are integers this module counts. The generated code runs with no
+builtins, so it can reach nothing it was not handed.
+
+Evaluation keeps the closures' semantics: the order in which operands are evaluated and
+short-circuited, how absent values and guards behave, what each sub-expression gives. Field
+reads have no effect, so each field is read once, before the conditions run. Only how many
+times a value's truth is tested may differ (Python's own compiler merges repeated tests of
+``(a or b) and c``), which no value a manifest or a well-behaved function gives can tell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
+
+from policylint.expr import ABSENT, CallSpec, Code, Evaluator, Namespace, _containable, _orderable, _type_of_value
+from policylint.schema import is_number
+
+#: How each comparison's text reads as Python; keys are the compiler's own operator texts.
+_OPERATORS = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "in": "in", "not in": "not in"}
+
+
+def _negate(value: Any) -> Any:
+    return -value if is_number(value) else ABSENT
+
+
+def _arithmetic(op: Callable[[Any, Any], Any], x: Any, y: Any) -> Any:
+    if not (is_number(x) and is_number(y)):  # absent, or a value of unknown type that is no number
+        return ABSENT
+    try:
+        return op(x, y)
+    except (ZeroDivisionError, OverflowError):
+        return ABSENT
+
+
+def _guarded_call(spec: CallSpec) -> Callable[..., Any]:
+    """A function as conditions call it: absent when an argument is absent or of the wrong type."""
+    impl, absent_ok, checked = spec
+    if absent_ok and not checked:
+        return impl
+    if not absent_ok and len(checked) == 1 and checked[0][0] == 0:
+        wanted = checked[0][1]
+
+        def call_first_checked(*values: Any) -> Any:
+            for value in values:
+                if value is ABSENT:
+                    return ABSENT
+            if _type_of_value(values[0]) != wanted:
+                return ABSENT
+            return impl(*values)
+
+        return call_first_checked
+
+    def call(*values: Any) -> Any:
+        if not absent_ok:
+            for value in values:
+                if value is ABSENT:
+                    return ABSENT
+        for index, wanted in checked:
+            if _type_of_value(values[index]) != wanted:
+                return ABSENT
+        return impl(*values)
+
+    return call
+
+
+#: What every generated function may use, by the names the source gives them.
+_RUNTIME: dict[str, Any] = {
+    "__builtins__": {},
+    "_A": ABSENT,
+    "_neg": _negate,
+    "_arith": _arithmetic,
+    "_ord": _orderable,
+    "_cont": _containable,
+    "_isinstance": isinstance,
+    "_str": str,
+    "_sequence_or_str": (list, tuple, str),
+    "_MemoryError": MemoryError,
+    "_Exception": Exception,
+}
+
+
+class _Operand(NamedTuple):
+    """An operand's source; ``pure`` when evaluating it has no effect and cannot raise (a name
+    or a membership test of the namespace), ``present`` when it is known not to be absent."""
+
+    text: str
+    pure: bool
+    present: bool = False
+
+
+class _Writer:
+    """Turns :class:`Code` trees into Python expressions, collecting the tables they read."""
+
+    def __init__(self) -> None:
+        self.globals: dict[str, Any] = dict(_RUNTIME)
+        self.fields: dict[str, str] = {}  # path -> the name its value is read into
+        self._values: dict[int, str] = {}  # id of a table value -> its name
+        self._temporaries = 0
+
+    def value(self, value: Any, prefix: str = "_k") -> str:
+        """The name a table value is read through (each value once)."""
+        name = self._values.get(id(value))
+        if name is None:
+            name = f"{prefix}{len(self._values)}"
+            self._values[id(value)] = name
+            self.globals[name] = value
+        return name
+
+    def field(self, path: str) -> str:
+        name = self.fields.get(path)
+        if name is None:
+            name = self.fields[path] = f"_v{len(self.fields)}"
+        return name
+
+    def temporary(self) -> str:
+        self._temporaries += 1
+        return f"_t{self._temporaries}"
+
+    def field_reads(self, indent: str) -> list[str]:
+        """Statements that read every field the expressions written so far use."""
+        lines = [f"{indent}_get = ns.get"] if self.fields else []
+        lines += [f"{indent}{name} = _get({self.value(path)}, _A)" for path, name in self.fields.items()]
+        return lines
+
+    # -- expressions ------------------------------------------------------------------------
+
+    def expression(self, code: Code) -> str:
+        return self.operand(code).text
+
+    def operand(self, code: Code) -> _Operand:
+        kind = code.kind
+        if kind == "const":
+            return _Operand(self.value(code.value), True, code.value is not ABSENT)
+        if kind == "field":
+            return _Operand(self.field(code.value), True)
+        if kind == "defined":
+            return _Operand(f"({self.value(code.value)} in ns)", True, True)
+        if kind == "missing":
+            return _Operand(f"({self.value(code.value)} not in ns)", True, True)
+        if kind in ("and", "or"):
+            joined = f" {kind} ".join(self.expression(part) for part in code.parts)
+            if len(code.parts) == 2:  # like Python's, the result is an operand
+                return _Operand(f"({joined})", False)
+            # all() and any(): True or False, each part's truth tested once (as a jump)
+            return _Operand(f"(True if {joined} else False)", False, True)
+        if kind == "not":
+            return _Operand(f"(not {self.expression(code.parts[0])})", False, True)
+        if kind == "neg":
+            return _Operand(f"_neg({self.expression(code.parts[0])})", False)
+        if kind == "arith":
+            left, right = (self.expression(part) for part in code.parts)
+            return _Operand(f"_arith({self.value(code.value)}, {left}, {right})", False)
+        if kind == "call":
+            function = self.value(_guarded_call(code.value), "_f")
+            return _Operand(f"{function}({', '.join(self.expression(part) for part in code.parts)})", False)
+        if kind == "compare":
+            return self._compare(code)
+        raise ValueError(f"no code for a node of kind {kind!r}")
+
+    def _compare(self, code: Code) -> _Operand:
+        """A comparison, evaluated as the closures do: the first two operands, then their tests,
+        then each further operand and its test; an absent operand makes the whole false."""
+        operands = [self.operand(part) for part in code.parts]
+        names: list[str] = []
+        evaluations: list[str] = []  # per operand: how it is evaluated and found present ("" if known)
+        for operand in operands:
+            if operand.pure:
+                names.append(operand.text)
+                evaluations.append("" if operand.present else f"{operand.text} is not _A")
+            else:
+                temporary = self.temporary()
+                names.append(temporary)
+                evaluations.append(f"({temporary} := {operand.text}) is not _A")
+        terms = [*self._evaluate_both(operands[0], evaluations[0], operands[1], evaluations[1])]
+        for index, (operator, guard) in enumerate(code.steps):
+            if index > 0 and evaluations[index + 1]:
+                terms.append(evaluations[index + 1])
+            terms.append(self._test(operator, guard, names[index], names[index + 1], code.parts[index], code.parts[index + 1]))
+        joined = " and ".join(terms)
+        if len(code.steps) == 1:  # the test's own result, as the closure returns it
+            return _Operand(f"({joined})" if len(terms) > 1 else joined, False)
+        return _Operand(f"(True if {joined} else False)", False, True)
+
+    @staticmethod
+    def _evaluate_both(first: _Operand, first_test: str, second: _Operand, second_test: str) -> list[str]:
+        """Both operands of a first step are evaluated before either is tested."""
+        if not first.pure and not second.pure:  # & does not short-circuit: the second runs too
+            return [f"(({first_test}) & ({second_test}))"]
+        if first.pure and not second.pure:  # a pure operand may be tested after the other runs
+            return [t for t in (second_test, first_test) if t]
+        return [t for t in (first_test, second_test) if t]
+
+    def _test(self, operator: str, guard: str | None, left: str, right: str, left_code: Code, right_code: Code) -> str:
+        symbol = _OPERATORS[operator]
+        test = f"{left} {symbol} {right}"
+        if guard is None:
+            return f"({test})"
+        if guard == "order":
+            return f"(_ord({left}, {right}) and {test})"
+        if guard != "contain":
+            raise ValueError(f"unknown guard {guard!r}")
+        # _containable(a, b), told what the literal operands already say
+        if right_code.kind == "const" and isinstance(right_code.value, (list, tuple)):
+            return f"({test})"
+        if right_code.kind == "const" and isinstance(right_code.value, str):
+            return f"(_isinstance({left}, _str) and {test})"
+        if left_code.kind == "const" and isinstance(left_code.value, str):
+            return f"(_isinstance({right}, _sequence_or_str) and {test})"
+        return f"(_cont({left}, {right}) and {test})"
+
+
+def _compiled(source: str, table: dict[str, Any], name: str) -> Any:
+    """Compile generated source and take the function it defines."""
+    exec(compile(source, f"<policylint {name}>", "exec"), table)  # noqa: S102 - generated, no user text
+    return table[name]
+
+
+#: What compiling generated source may raise for a tree Python's compiler finds too deep.
+_TOO_DEEP = (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError)
+
+
+def condition_source(code: Code) -> tuple[str, dict[str, Any]]:
+    """The source of :func:`condition_function` and the table it reads (its globals)."""
+    writer = _Writer()
+    expression = writer.expression(code)
+    lines = ["def _condition(ns):", *writer.field_reads("    "), f"    return {expression}"]
+    return "\n".join(lines) + "\n", writer.globals
+
+
+def condition_function(code: Code) -> Evaluator:
+    """One condition as one function, returning what its closure returns."""
+    source, table = condition_source(code)
+    return _compiled(source, table, "_condition")  # type: ignore[no-any-return]
+
+
+class Rule(NamedTuple):
+    """One rule for :func:`rules_function`: its condition as data (None: call ``condition``),
+    and what gives its messages when it fires (a policy's one message, or a check's list)."""
+
+    code: Code | None
+    condition: Evaluator | None
+    messages: Callable[[Namespace], Any]
+    #: True when ``messages`` gives a list of messages (a plugin's check, run every time).
+    is_check: bool = False
+
+
+RulesFunction = Callable[[Namespace, str], list[tuple[int, list[str]]]]
+FailureFactory = Callable[[str, int, Exception], Exception]
+
+
+def rules_function(rules: Sequence[Rule], fail: FailureFactory) -> RulesFunction:
+    """All rules as one function of ``(ns, path)`` giving ``(index, messages)`` for each that fired.
+
+    A rule that raises (anything but MemoryError) stops it: ``fail(path, index, exc)`` makes
+    the error it raises, from ``exc``. A condition Python cannot compile (nested too deeply for
+    its parser) runs its closure instead.
+    """
+    try:
+        return _rules_function(rules, fail, set())
+    except _TOO_DEEP:
+        pass
+    by_closure = set()
+    for index, rule in enumerate(rules):
+        if rule.code is not None:
+            try:
+                condition_function(rule.code)
+            except _TOO_DEEP:
+                by_closure.add(index)
+    return _rules_function(rules, fail, by_closure)
+
+
+def _rules_function(rules: Sequence[Rule], fail: FailureFactory, by_closure: Iterable[int]) -> RulesFunction:
+    source, table = rules_source(rules, fail, by_closure)
+    return _compiled(source, table, "_rules")  # type: ignore[no-any-return]
+
+
+def rules_source(rules: Sequence[Rule], fail: FailureFactory, by_closure: Iterable[int] = ()) -> tuple[str, dict[str, Any]]:
+    """The source of :func:`rules_function` and the table it reads; ``by_closure``: the indexes
+    of rules whose condition runs its closure."""
+    writer = _Writer()
+    writer.globals["_fail"] = fail
+    closures = set(by_closure)
+    body: list[str] = []
+    for index, rule in enumerate(rules):
+        messages = writer.value(rule.messages, "_m")
+        body += ["    try:"]
+        if rule.is_check:
+            body += [f"        _r = {messages}(ns)", "        if _r:", f"            _fired.append(({index}, _r))"]
+        else:
+            if rule.code is None or index in closures:
+                assert rule.condition is not None
+                test = f"{writer.value(rule.condition, '_c')}(ns)"
+            else:
+                test = writer.expression(rule.code)
+            body += [f"        if {test}:", f"            _fired.append(({index}, [{messages}(ns)]))"]
+        body += [
+            "    except _MemoryError:",
+            "        raise",
+            "    except _Exception as _e:",
+            f"        raise _fail(_path, {index}, _e) from _e",
+        ]
+    lines = ["def _rules(ns, _path):", *writer.field_reads("    "), "    _fired = []", *body, "    return _fired"]
+    return "\n".join(lines) + "\n", writer.globals
