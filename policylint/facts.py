@@ -8,8 +8,10 @@ absent is never zero.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
+from policylint import _manifest_spec
 from policylint.manifest import FIELDS
 from policylint.schema import ABSENT, FieldType
 
@@ -77,24 +79,48 @@ FACT_DESCRIPTIONS: dict[str, str] = {
 }
 
 _STEP_KEYS = tuple((step, f"evaluation.prompting.{step}") for step in CHECKLIST_STEPS)
+_APPLICABLE_STEPS = CHECKLIST_STEPS
+_APPLICABLE_STEPS_WITHOUT_REASONING = tuple(step for step in CHECKLIST_STEPS if step != "chain_of_thought")
 _DOMAIN_PROMPT = "evaluation.prompting.domain_prompt"
 _STATIC_DEFAULTS = {path: spec.default for path, spec in FIELDS.items() if spec.default is not ABSENT}
 
 
-def _flatten(table: dict[str, Any], prefix: str, into: dict[str, Any]) -> None:
+def _child_paths(paths: Iterable[str]) -> dict[str, dict[str, str]]:
+    """``{table's path: {key: the key's dotted path}}`` ("" for the root) of the format's keys."""
+    children: dict[str, dict[str, str]] = {}
+    for path in paths:
+        parent, _, key = path.rpartition(".")
+        children.setdefault(parent, {})[key] = path
+    return children
+
+
+#: The dotted path of every key the format declares, by its table's path: the namespace's keys
+#: are these strings, made once (their hashes too), not joined again for every manifest.
+_CHILD_PATHS = _child_paths(_manifest_spec.FIELD_TYPES)
+_NO_CHILDREN: dict[str, str] = {}
+
+
+def _flatten(table: dict[str, Any], table_path: str, into: dict[str, Any]) -> None:
     """``{"a": {"b": 1}}`` -> ``{"a": {...}, "a.b": 1}`` (tables stay, so ``defined(a)`` works).
 
     The two levels every manifest has are loops, not calls: this runs once per manifest.
     """
+    paths = _CHILD_PATHS.get(table_path, _NO_CHILDREN)
     for key, value in table.items():
-        path = prefix + key
+        path = paths.get(key) or _joined(table_path, key)
         into[path] = value
         if type(value) is dict:  # a TOML table (exact type: cheaper than isinstance)
+            sub_paths = _CHILD_PATHS.get(path, _NO_CHILDREN)
             for sub_key, sub_value in value.items():
-                sub_path = path + "." + sub_key
+                sub_path = sub_paths.get(sub_key) or path + "." + sub_key
                 into[sub_path] = sub_value
                 if type(sub_value) is dict:
-                    _flatten(sub_value, sub_path + ".", into)
+                    _flatten(sub_value, sub_path, into)
+
+
+def _joined(table_path: str, key: str) -> str:
+    """A key's dotted path in a table the format does not declare (an ``ext`` table's keys)."""
+    return f"{table_path}.{key}" if table_path else key
 
 
 def defaults(fields: dict[str, FieldType]) -> dict[str, Any]:
@@ -131,16 +157,25 @@ def namespace(data: dict[str, Any], defaults: dict[str, Any] = _STATIC_DEFAULTS)
     reasoning = ns["task.reasoning"] or ns.get("evaluation.failures.mode") == "reasoning"
     ns["reasoning"] = True
     ns["reasoning.applies"] = reasoning
-    applicable = [s for s in CHECKLIST_STEPS if s != "chain_of_thought" or reasoning]
-    scores = {step: ns[key] for step, key in _STEP_KEYS if key in ns}
+    # One pass over the steps, in checklist order, for their scores and the applicable ones
+    # missing (a loop: cheaper than the comprehensions it replaces, once per manifest).
+    scores = []
+    missing = []
+    for step, key in _STEP_KEYS:
+        if key in ns:
+            scores.append(ns[key])
+        elif reasoning or step != "chain_of_thought":
+            missing.append(step)
     ns["checklist"] = True
-    ns["checklist.applicable"] = applicable
-    ns["checklist.missing"] = [s for s in applicable if s not in scores]
-    ns["checklist.exhausted"] = not ns["checklist.missing"]
+    ns["checklist.applicable"] = list(_APPLICABLE_STEPS if reasoning else _APPLICABLE_STEPS_WITHOUT_REASONING)
+    ns["checklist.missing"] = missing
+    ns["checklist.exhausted"] = not missing
     if scores:
-        ns["checklist.best"] = max(scores.values())
+        ns["checklist.best"] = max(scores)
     # The best prompting reached: the checklist and the domain prompt (pack version 2).
-    best = max((*scores.values(), ns[_DOMAIN_PROMPT]) if _DOMAIN_PROMPT in ns else scores.values(), default=None)
+    if _DOMAIN_PROMPT in ns:
+        scores.append(ns[_DOMAIN_PROMPT])
+    best = max(scores) if scores else None
     if best is not None:
         ns["prompting"] = True
         ns["prompting.best"] = best

@@ -191,13 +191,13 @@ def load_manifest(path: str, raw: bytes, ext_models: ExtModels | None = None) ->
 
 def check_schema_version(source: Source, data: dict[str, Any]) -> Finding | None:
     """MAN003 unless ``schema_version`` is exactly the integer 1."""
+    version = data.get("schema_version")
+    if type(version) is int and version in SUPPORTED_SCHEMA_VERSIONS:
+        return None
     supported = ", ".join(str(v) for v in SUPPORTED_SCHEMA_VERSIONS)
     if "schema_version" not in data:
         message = f"schema_version is missing; add `schema_version = 1` (supported: {supported})"
         return Finding("MAN003", "unsupported-schema-version", "error", message, "schema_version", 1, 1)
-    version = data["schema_version"]
-    if type(version) is int and version in SUPPORTED_SCHEMA_VERSIONS:
-        return None
     shown = show(version) or "a table or array"
     message = f"unsupported schema_version {shown}; supported versions: {supported} (an integer)"
     return source.finding("MAN003", "unsupported-schema-version", "error", message, ("schema_version",))
@@ -217,6 +217,11 @@ def validate(source: Source, data: dict[str, Any], ext_models: ExtModels) -> lis
     (:mod:`policylint.validator`, worded by :func:`explain_errors`), the problems between keys,
     and the ``ext`` tables' against the plugins' models."""
     errors, cuts = validator.check(data)
+    if not errors and not cuts:  # the usual manifest: only the problems between keys to look for
+        findings = _cross_field_problems(source, data, set())
+        if "ext" in data:
+            findings.extend(_ext_problems(source, data["ext"], ext_models))
+        return _bounded(findings)
     findings = [
         man002(source, key_path, f"{length:,} items; a list holds at most {MAX_LIST_ITEMS:,} (only those were checked)")
         for key_path, length in cuts
@@ -288,20 +293,40 @@ def _cross_field_problems(source: Source, data: dict[str, Any], reported: set[st
     """Problems between keys, each reported once at the key that causes it.
 
     A key already reported on its own is left out: its value is not one to compare with.
+    Each check starts with whether the keys it compares are there: most manifests have none of
+    these problems, and this runs for every manifest.
     """
-    findings = []
+    findings: list[Finding] = []
     volume = data.get("volume")
-    both_volumes = {"volume.requests_per_day", "volume.requests_per_month"}
     if (
-        _number(volume, "requests_per_day") is not None
+        isinstance(volume, dict) and "requests_per_day" in volume and "requests_per_month" in volume
+        and _number(volume, "requests_per_day") is not None
         and _number(volume, "requests_per_month") is not None
-        and not both_volumes & reported
+        and not {"volume.requests_per_day", "volume.requests_per_month"} & reported
     ):
         keys = [("volume", "requests_per_day"), ("volume", "requests_per_month")]
         second = max(keys, key=lambda k: source.index.locate(k))
         message = "give requests_per_day or requests_per_month, not both"
         findings.append(man002(source, second, message))
     data_table = data.get("data")
+    if isinstance(data_table, dict) and ("examples" in data_table or "domain_examples" in data_table):
+        _data_problems(source, data_table, reported, findings)
+    task = data.get("task")
+    if isinstance(task, dict) and task.get("kind") == "reasoning" and task.get("reasoning") is False:
+        message = 'false contradicts kind = "reasoning"; set reasoning = true or leave it out (it follows the kind)'
+        findings.append(man002(source, ("task", "reasoning"), message))
+    proposal = data.get("proposal")
+    if isinstance(proposal, dict) and proposal.get("approach") == "fine-tune" and not proposal.get("reasons"):
+        if "proposal.reasons" not in reported:
+            message = 'required and non-empty when approach is "fine-tune": say which case it makes, e.g. ["format-consistency"]'
+            at = ("proposal", "reasons") if "reasons" in proposal else ("proposal",)
+            findings.append(man002(source, ("proposal", "reasons"), message, at=at))
+    return findings
+
+
+def _data_problems(source: Source, data_table: dict[str, Any], reported: set[str], findings: list[Finding]) -> None:
+    """The [data] table's counts against each other and its source (each needs ``examples`` or
+    ``domain_examples``)."""
     examples, high_quality = _number(data_table, "examples"), _number(data_table, "high_quality")
     examples_ok = examples is not None and "data.examples" not in reported
     high_quality_ok = high_quality is not None and "data.high_quality" not in reported
@@ -319,20 +344,9 @@ def _cross_field_problems(source: Source, data: dict[str, Any], reported: set[st
                 f"domain examples are counted among the high-quality examples"
             )
             findings.append(man002(source, ("data", "domain_examples"), message))
-    if isinstance(data_table, dict) and data_table.get("source") == "none" and examples_ok and examples > 0:  # type: ignore[operator]
+    if data_table.get("source") == "none" and examples_ok and examples > 0:  # type: ignore[operator]
         message = f'"none" contradicts examples = {examples:,}; say where the examples come from, or declare examples = 0'
         findings.append(man002(source, ("data", "source"), message))
-    task = data.get("task")
-    if isinstance(task, dict) and task.get("kind") == "reasoning" and task.get("reasoning") is False:
-        message = 'false contradicts kind = "reasoning"; set reasoning = true or leave it out (it follows the kind)'
-        findings.append(man002(source, ("task", "reasoning"), message))
-    proposal = data.get("proposal")
-    if isinstance(proposal, dict) and proposal.get("approach") == "fine-tune" and not proposal.get("reasons"):
-        if "proposal.reasons" not in reported:
-            message = 'required and non-empty when approach is "fine-tune": say which case it makes, e.g. ["format-consistency"]'
-            at = ("proposal", "reasons") if "reasons" in proposal else ("proposal",)
-            findings.append(man002(source, ("proposal", "reasons"), message, at=at))
-    return findings
 
 
 def _ext_problems(source: Source, ext: Any, ext_models: ExtModels) -> list[Finding]:
