@@ -350,10 +350,7 @@ def _check_in_workers(
 
     context = multiprocessing.get_context("fork")  # each worker inherits the compiled engines
     cap = worker_count(jobs, len(files))
-    # Four chunks per worker balance the load; a worker's next chunk already waits in its pipe
-    # when it finishes one, so smaller chunks cost no idle round trip.
-    size = min(max(len(files) // (cap * 4), MIN_CHUNK), MAX_CHUNK)
-    chunks = [list(files[i : i + size]) for i in range(0, len(files), size)]
+    chunks = _chunks(files, cap)
     count = min(cap, len(chunks))
     if count < 2:  # one chunk: a worker would only add the cost of forking
         return (result for result in map(check_path, files) if result is not None)  # type: ignore[misc]
@@ -377,6 +374,21 @@ def _check_in_workers(
     collecting = _collect(workers, pending, chunks)
     next(collecting)  # into its try: from here, closing it stops the workers even before a result
     return collecting
+
+
+def _chunks(files: Sequence[str], workers: int) -> list[list[str]]:
+    """The manifests in chunks that shrink as the run nears its end: each is a quarter of a
+    worker's share of what is left, between :data:`MIN_CHUNK` and :data:`MAX_CHUNK`. Large
+    chunks cost fewer round trips; small last ones keep a worker from finishing alone while
+    the others wait (a chunk takes tens of milliseconds). A worker's next chunk already waits
+    in its pipe when it finishes one, so smaller chunks cost no idle round trip."""
+    chunks = []
+    start = 0
+    while start < len(files):
+        size = min(max((len(files) - start) // (workers * 4), MIN_CHUNK), MAX_CHUNK)
+        chunks.append(list(files[start : start + size]))
+        start += size
+    return chunks
 
 
 def _collect(workers: dict[Any, tuple[Any, deque[int]]], pending: Iterator[int],

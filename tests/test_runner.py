@@ -385,3 +385,18 @@ def test_with_workers_excluded_manifests_are_left_out_as_in_a_serial_run(tmp_pat
     report = json.loads(outputs[0])
     paths = [m["path"] for m in report["manifests"]]
     assert len(paths) == 250 and not any(p.startswith("b/p1") for p in paths)  # p100 to p149 excluded
+
+
+@pytest.mark.parametrize("count", [1, 63, 64, 65, 300, 2_049, 10_000])
+@pytest.mark.parametrize("workers", [2, 3, 8])
+def test_chunks_cover_the_run_in_order_and_shrink_towards_its_end(count: int, workers: int) -> None:
+    from policylint.runner import MAX_CHUNK, MIN_CHUNK, _chunks
+
+    files = [f"p{i:05}/mlproject.toml" for i in range(count)]
+    chunks = _chunks(files, workers)
+    assert [path for chunk in chunks for path in chunk] == files
+    sizes = [len(chunk) for chunk in chunks]
+    assert all(MIN_CHUNK <= size <= MAX_CHUNK for size in sizes[:-1]) and 0 < sizes[-1] <= MAX_CHUNK
+    assert sizes[:-1] == sorted(sizes[:-1], reverse=True)
+    if count >= 4 * workers * MAX_CHUNK:  # a large run starts with the largest chunks and ends with the smallest
+        assert sizes[0] == MAX_CHUNK and sizes[-2] == MIN_CHUNK
