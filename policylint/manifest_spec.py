@@ -9,8 +9,14 @@ a guess: a model change that the validator cannot reproduce fails when the table
 
     python -m policylint.manifest_spec > policylint/_manifest_spec.py
 
+It also writes the validator's fast path, :func:`is_clean` there: one function per table that
+tests each key's value with ``type(value) is`` and a comparison, inline, for the manifests that
+are well-formed (most of them); the table-driven walk runs only when it says no, and gives the
+errors. Generated code rather than closures over the table: it costs half as much per key.
+
 A test regenerates the table and compares it with the committed file; another runs pydantic
-and the validator on many manifests and compares their problems.
+and the validator on many manifests and compares their problems, and whether the fast path says
+"clean" exactly when the walk finds nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from policylint.schema import ABSENT, FieldType, _non_blank, describe_model
+from policylint.validator import MAX_LIST_ITEMS
 
 #: The command that rewrites the generated module (the staleness test names it).
 REGENERATE = "python -m policylint.manifest_spec > policylint/_manifest_spec.py"
@@ -109,6 +116,131 @@ def _table(schema: dict[str, Any], tables: dict[str, tuple[Any, ...]], defs: dic
     return name
 
 
+#: Bounds under this (in magnitude) compare with an integer as with its float: pydantic compares
+#: an integer given for a float as a float, and a larger integer may round to the bound.
+_EXACT_FLOAT_INTEGERS = 2**53
+
+
+class _FastPath:
+    """The source of the fast path: a ``_clean_<Table>`` function per table, and the constants
+    and helper functions their tests name."""
+
+    def __init__(self) -> None:
+        self.constants: list[str] = []
+        self.functions: list[str] = []
+        self._names: dict[str, str] = {}
+
+    def constant(self, hint: str, value: tuple[Any, ...]) -> str:
+        """A module constant holding ``value`` (a literal's values), named after ``hint``."""
+        name = f"_{hint.upper()}"
+        self.constants.append(f"{name} = frozenset({value!r})")
+        return name
+
+    def predicate(self, check: tuple[Any, ...], hint: str) -> str:
+        """The name of a function testing one value against ``check`` (for ``map``)."""
+        kind = check[0]
+        if kind == "table":
+            return f"_clean_{check[1]}"
+        if kind == "any":
+            return "_clean_any"
+        name = f"_clean_{hint}"
+        if name not in self._names:
+            self._names[name] = name
+            body = self.test(check, "value", hint)
+            self.functions.append(f"def {name}(value: Any) -> bool:\n    return {body}\n")
+        return name
+
+    def test(self, check: tuple[Any, ...], value: str, hint: str) -> str:
+        """A Python expression: whether ``value`` passes ``check`` with no list over the limit.
+        Exact for what TOML gives (exact ``str``, ``int``, ``float``, ``bool``, dates and times,
+        lists and dicts), as :mod:`policylint.validator`'s walk judges it."""
+        kind, *args = check
+        if kind in ("table", "any"):
+            return f"{self.predicate(check, hint)}({value})"
+        if kind == "str":
+            return f"type({value}) is str"
+        if kind == "text":
+            return f"(type({value}) is str and has_visible({value}))"
+        if kind == "bool":
+            return f"({value} is True or {value} is False)"
+        if kind == "date":
+            return f"type({value}) is date"
+        if kind == "literal":
+            allowed = self.constant(hint, args[0])
+            if all(type(v) is str for v in args[0]):  # only a string equals a string
+                return f"(type({value}) is str and {value} in {allowed})"
+            # Equality, as pydantic's literals (True and 1.0 are 1); a list or table is not hashable.
+            return f"(type({value}) is not list and type({value}) is not dict and {value} in {allowed})"
+        if kind == "int":
+            ge, le = args
+            low = "" if ge is None else f"{ge!r} <= "
+            high = "" if le is None else f" <= {le!r}"
+            return f"(type({value}) is int and {low}{value}{high})" if low or high else f"type({value}) is int"
+        if kind == "float":
+            ge, le, _allow_inf_nan = args
+            if ge is None or le is None or max(abs(ge), abs(le)) >= _EXACT_FLOAT_INTEGERS:
+                raise ValueError(f"{hint}: the fast path reproduces floats between bounds under 2**53 only")
+            # Between such bounds an integer compares as its float does, and neither nan nor an
+            # infinity is in range (so whether they are allowed makes no difference).
+            return f"((type({value}) is float or type({value}) is int) and {ge!r} <= {value} <= {le!r})"
+        if kind == "list":
+            limit = f"type({value}) is list and len({value}) <= {MAX_LIST_ITEMS}"
+            if args[0][0] == "literal":  # one set operation for the whole list
+                allowed = self.constant(hint, args[0][1])
+                return f"({limit} and {allowed}.issuperset({value}))"
+            return f"({limit} and all(map({self.predicate(args[0], hint + '_item')}, {value})))"
+        if kind == "dict":
+            return f"(type({value}) is dict and all(map({self.predicate(args[0], hint + '_value')}, {value}.values())))"
+        raise ValueError(f"{hint}: no fast test for {kind!r}")
+
+    def table(self, name: str, rows: tuple[Any, ...]) -> None:
+        """``_clean_<name>``: a dict, its required keys present, each key known and its value clean."""
+        required = "".join(f" or {key!r} not in value" for key, is_required, _ in rows if is_required)
+        lines = [
+            f"def _clean_{name}(value: Any) -> bool:",
+            f"    if type(value) is not dict{required}:",
+            "        return False",
+            "    for key, item in value.items():",
+        ]
+        for index, (key, _, check) in enumerate(rows):
+            lines.append(f"        {'elif' if index else 'if'} key == {key!r}:")
+            test = self.test(check, "item", f"{name}_{key}")
+            lines.append(f"            if not {test if test.startswith('(') or ' ' not in test else f'({test})'}:")
+            lines.append("                return False")
+        lines += ["        else:", "            return False", "    return True", ""]
+        self.functions.append("\n".join(lines))
+
+
+#: The helper the ``any`` check names (an ``ext`` table's values): any value, but no list over
+#: the limit anywhere in it (the walk reports those).
+_CLEAN_ANY = f"""def _clean_any(value: Any) -> bool:
+    if type(value) is list:
+        return len(value) <= {MAX_LIST_ITEMS} and all(map(_clean_any, value))
+    if type(value) is dict:
+        return all(map(_clean_any, value.values()))
+    return True
+"""
+
+
+def _fast_path(tables: dict[str, tuple[Any, ...]], root: str) -> list[str]:
+    """The lines of the fast path's section of the generated module."""
+    fast = _FastPath()
+    for name, rows in tables.items():
+        fast.table(name, rows)
+    return [
+        "# ------------------------------------------------------------------------------ the fast path",
+        "# policylint.validator.is_clean: whether a manifest is well-formed with no list over the limit,",
+        "# exactly as the walk of TABLES judges values of the types TOML gives. A literal's values are",
+        "# compared by equality (a list tested against a set raises TypeError, which is_clean catches).",
+        "",
+        *fast.constants,
+        "",
+        "",
+        *("\n".join(function.splitlines()) + "\n\n" for function in [_CLEAN_ANY, *fast.functions]),
+        f"is_clean: Callable[[Any], bool] = _clean_{root}",
+    ]
+
+
 def _field_type(spec: FieldType) -> dict[str, Any]:
     """A :class:`FieldType` as a literal: only what differs from its defaults."""
     out: dict[str, Any] = {"kind": spec.kind}
@@ -137,7 +269,11 @@ def generate() -> str:
         ":func:`policylint.schema.describe_model` of the root model, read by policies and messages.",
         '"""',
         "",
+        "from collections.abc import Callable",
+        "from datetime import date",
         "from typing import Any",
+        "",
+        "from policylint.schema import has_visible",
         "",
         "#: The table validation starts at.",
         f"ROOT = {root[1]!r}",
@@ -155,7 +291,8 @@ def generate() -> str:
     lines += ["}", "", "#: Every field by dotted path, tables included (a FieldType's non-default parts).",
               "FIELD_TYPES: dict[str, dict[str, Any]] = {"]
     lines += [f"    {path!r}: {_field_type(spec)!r}," for path, spec in describe_model(Manifest).items()]
-    lines.append("}")
+    lines += ["}", "", ""]
+    lines += _fast_path(tables, root[1])
     return "\n".join(lines) + "\n"
 
 

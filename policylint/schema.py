@@ -115,9 +115,17 @@ def is_visible(char: str) -> bool:
     return not char.isspace() and char not in _INVISIBLE_LETTERS and unicodedata.category(char)[0] not in "CZM"
 
 
+def has_visible(text: str) -> bool:
+    """Whether ``text`` has a character that shows (:func:`is_visible`), without a call per
+    character for the usual case: printable ASCII shows unless it is all spaces."""
+    if text.isascii() and text.isprintable():
+        return text != "" and not text.isspace()
+    return any(map(is_visible, text))
+
+
 def _non_blank(value: str) -> str:
     """The ``Text`` type's validator (the generated validation table names it ``text``)."""
-    if not any(is_visible(char) for char in value):
+    if not has_visible(value):
         raise ValueError("blank")
     return value
 

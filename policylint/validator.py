@@ -12,7 +12,8 @@ list item is an error at its index. ``tests/test_validator_equivalence.py`` hold
 the same answers.
 
 Most manifests are well-formed, so :func:`check` first asks :func:`is_clean`, the same checks as
-predicates (a type test per value, nothing collected), and walks the data only when it says no.
+generated predicates (a type test per value, nothing collected), and walks the data only when
+it says no.
 
 Lists are checked up to :data:`MAX_LIST_ITEMS` items. Each longer list, wherever it is (in an
 unknown key or a value of the wrong kind too), is returned once, in the order of a depth-first
@@ -29,7 +30,7 @@ from typing import Any
 
 from policylint import _manifest_spec
 from policylint.positions import KeyPath
-from policylint.schema import RawError, is_visible
+from policylint.schema import RawError, has_visible
 
 #: Items a list in a manifest may hold (``reasons`` has 7 values; a manifest with more than a
 #: thousand waivers is not one a person wrote). Longer lists are validated up to the limit.
@@ -61,13 +62,14 @@ def is_clean(data: Any) -> bool:
     would find nothing.
 
     Most manifests checked are well-formed, so this answers for them at the cost of a type test
-    per value, without building paths or collecting anything; :func:`check` walks the data in
-    full only when this says no. For the types TOML gives (exact ``str``, ``int``, ``float``,
-    ``bool``, dates, times, lists and dicts) it answers exactly what :func:`check` finds;
-    for anything else it may say no where the walk finds nothing, never the reverse.
+    per value (in functions generated with the table, :mod:`policylint.manifest_spec`), without
+    building paths or collecting anything; :func:`check` walks the data in full only when this
+    says no. For the types TOML gives (exact ``str``, ``int``, ``float``, ``bool``, dates,
+    times, lists and dicts) it answers exactly what the walk finds; for anything else it may
+    say no where the walk finds nothing, never the reverse.
     """
     try:
-        return _ROOT_IS_CLEAN(data)
+        return _manifest_spec.is_clean(data)
     except TypeError:  # a list or table tested for membership in a literal's values: not clean
         return False
 
@@ -114,7 +116,7 @@ def _any(value: Any, loc: KeyPath, errors: Errors, cuts: Cuts) -> None:
 
 
 def _text(value: Any) -> bool:
-    return isinstance(value, str) and any(map(is_visible, value))
+    return isinstance(value, str) and has_visible(value)
 
 
 def _date(value: Any) -> bool:
@@ -246,100 +248,5 @@ def _dict(sub: Walk) -> Walk:
     return walk
 
 
-# ------------------------------------------------------------------------------ the fast path
-# The same checks as predicates, for :func:`is_clean`: exact-type tests (what TOML gives), no
-# locations, no errors; a literal is a frozenset's membership test (which raises TypeError for
-# a list or table: :func:`is_clean` reads that as "not clean").
-
-#: Bounds under this (in magnitude) compare with an integer as with its float: a larger integer
-#: may round to the bound as a float.
-_EXACT_FLOAT_INTEGERS = 2**53
-
-
-def _clean_text(value: Any) -> bool:
-    """:func:`_text`, without a call per character for the usual name (printable ASCII)."""
-    if type(value) is str and value.isascii() and value.isprintable() and value and not value.isspace():
-        return True  # a printable ASCII character that is not a space shows
-    return _text(value)
-
-
-def _clean_int(ge: int | None, le: int | None) -> Test:
-    if ge is None or le is None:
-        return _int(ge, le)
-    return lambda value: type(value) is int and ge <= value <= le
-
-
-def _clean_float(ge: float | None, le: float | None, allow_inf_nan: bool) -> Test:
-    bounds = (ge, le)
-    if any(bound is None or abs(bound) >= _EXACT_FLOAT_INTEGERS for bound in bounds):
-        return _float(ge, le, allow_inf_nan)
-    # Between finite bounds under 2**53 an integer compares as its float does, and neither nan
-    # nor an infinity is in range: whether they are allowed makes no difference.
-    low, high = ge, le
-    return lambda value: (type(value) is float or type(value) is int) and low <= value <= high  # type: ignore[operator]
-
-
-def _clean_any(value: Any) -> bool:
-    """Any value is acceptable; lists over the limit, wherever they are, are not clean."""
-    if type(value) is dict or type(value) is list:
-        long_lists: Cuts = []
-        _scan(value, (), long_lists)
-        return not long_lists
-    return True
-
-
-_CLEAN_SCALARS: dict[str, Callable[..., Test]] = {
-    "str": lambda: str.__instancecheck__,
-    "text": lambda: _clean_text,
-    "bool": lambda: lambda value: value is True or value is False,
-    "date": lambda: lambda value: type(value) is datetime.date,
-    "literal": lambda values: frozenset(values).__contains__,
-    "int": _clean_int,
-    "float": _clean_float,
-}
-
-
-def _clean_test(spec: tuple[Any, ...], tables: dict[str, Test]) -> Test:
-    """A check of the generated table as a predicate: acceptable and without long lists."""
-    kind, *args = spec
-    if kind == "table":
-        return _clean_table(args[0], tables)
-    if kind == "list":
-        item_kind, *item_args = args[0]
-        if item_kind == "literal":  # one set operation for the whole list
-            allowed = frozenset(item_args[0])
-            return lambda value: type(value) is list and len(value) <= MAX_LIST_ITEMS and allowed.issuperset(value)
-        item_is_clean = _clean_test(args[0], tables)
-        return lambda value: type(value) is list and len(value) <= MAX_LIST_ITEMS and all(map(item_is_clean, value))
-    if kind == "dict":
-        value_is_clean = _clean_test(args[0], tables)
-        return lambda value: type(value) is dict and all(map(value_is_clean, value.values()))
-    if kind == "any":
-        return _clean_any
-    return _CLEAN_SCALARS[kind](*args)
-
-
-def _clean_table(name: str, tables: dict[str, Test]) -> Test:
-    if name in tables:
-        return tables[name]
-    tests = {key: _clean_test(spec, tables) for key, _, spec in _manifest_spec.TABLES[name]}
-    required = tuple(key for key, is_required, _ in _manifest_spec.TABLES[name] if is_required)
-
-    def is_clean(value: Any) -> bool:
-        if type(value) is not dict:
-            return False
-        for key in required:  # a key test each: cheaper than a set operation on a dict's keys
-            if key not in value:
-                return False
-        for key, item in value.items():
-            test = tests.get(key)  # None: an unknown key
-            if test is None or not test(item):
-                return False
-        return True
-
-    tables[name] = is_clean
-    return is_clean
-
 
 _ROOT = _table(_manifest_spec.ROOT, {})
-_ROOT_IS_CLEAN = _clean_table(_manifest_spec.ROOT, {})

@@ -417,3 +417,30 @@ def test_the_manifest_modules_import_no_pydantic() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "[]"
+
+
+# ------------------------------------------------------------------------------ the fast path's pieces
+
+
+def test_has_visible_is_any_visible_character() -> None:
+    """schema.has_visible skips the call per character for printable ASCII: the same answer."""
+    from policylint.schema import has_visible, is_visible
+
+    singles = [chr(code) for code in range(0x3200)] + ["\u3164", "\uffa0", "\u2800", "\u200b", "\u2060", "\ufeff", "\U0001f600"]
+    texts = singles + ["", " ", "  ", " x ", "\tx", "x\x00", "\x00", " \x7f", "\x1f", "a b", "\u00a0", "é", "\u0301x"]
+    for text in texts:
+        assert has_visible(text) == any(map(is_visible, text)), repr(text)
+
+
+def test_the_generator_refuses_floats_the_fast_path_cannot_compare_exactly() -> None:
+    """An integer given for a float is compared as a float; past 2**53 it may round to the bound."""
+    from policylint import manifest_spec
+
+    fast = manifest_spec._FastPath()
+    assert "0 <= value <= 1" in fast.test(("float", 0, 1, False), "value", "rate")
+    for check in [("float", None, 1, False), ("float", 0, None, True), ("float", 0, 2**53, False)]:
+        try:
+            fast.test(check, "value", "rate")
+        except ValueError:
+            continue
+        raise AssertionError(f"{check} was translated")
