@@ -400,3 +400,75 @@ def test_chunks_cover_the_run_in_order_and_shrink_towards_its_end(count: int, wo
     assert sizes[:-1] == sorted(sizes[:-1], reverse=True)
     if count >= 4 * workers * MAX_CHUNK:  # a large run starts with the largest chunks and ends with the smallest
         assert sizes[0] == MAX_CHUNK and sizes[-2] == MIN_CHUNK
+
+
+# -- workers that start while discovery walks (runner.EarlyWorkers) ---------------------------
+
+WHEN_FORKED = """
+import multiprocessing.context as context, sys, atexit
+import policylint.discovery as discovery
+events = []
+start = context.ForkProcess.start
+def counted(self):
+    events.append("fork")
+    start(self)
+context.ForkProcess.start = counted
+discover = discovery.discover
+def marked(*args, **kwargs):
+    found = discover(*args, **kwargs)
+    events.append("discovered")
+    return found
+discovery.discover = marked
+import policylint.cli
+atexit.register(lambda: sys.stderr.write(" ".join(events) + "\\n"))
+"""
+
+
+def _large_corpus(root: Path) -> Path:
+    """Enough manifests (1,100) for two workers to start before the walk ends (4 chunks of 256)."""
+    return corpus(root, {"a": 400, "b": 400, "c": 300})
+
+
+def test_workers_start_while_discovery_walks_and_the_report_is_the_same(tmp_path: Path) -> None:
+    _large_corpus(tmp_path)
+    serial = policylint("check", "--format", "json", "-j", "1", *TODAY, ".", cwd=tmp_path)
+    parallel = policylint("check", "--format", "json", "-j", "2", *TODAY, ".", cwd=tmp_path, prelude=WHEN_FORKED)
+    assert parallel.stderr.decode().split() == ["fork", "fork", "discovered"]  # forked before the walk ended
+    assert (parallel.returncode, parallel.stdout) == (serial.returncode, serial.stdout)
+    assert len(json.loads(parallel.stdout)["manifests"]) == 1100
+
+
+def test_a_run_whose_order_is_not_the_walks_stops_the_early_workers(tmp_path: Path) -> None:
+    """Should the walk ever give another order than the run's, the workers started on its first
+    manifests are stopped and new ones take the run in its order: the same report."""
+    _large_corpus(tmp_path)
+    swapped = WHEN_FORKED + """
+walk = discovery._walk
+def out_of_order(*args, **kwargs):
+    found = list(walk(*args, **kwargs))
+    found[0], found[1] = found[1], found[0]
+    return iter(found)
+discovery._walk = out_of_order
+"""
+    serial = policylint("check", "--format", "json", "-j", "1", *TODAY, ".", cwd=tmp_path)
+    parallel = policylint("check", "--format", "json", "-j", "2", *TODAY, ".", cwd=tmp_path, prelude=swapped)
+    assert parallel.stderr.decode().split() == ["fork", "fork", "discovered", "fork", "fork"]
+    assert (parallel.returncode, parallel.stdout) == (serial.returncode, serial.stdout)
+
+
+def test_a_folder_that_cannot_be_read_after_the_workers_started_ends_the_run(tmp_path: Path) -> None:
+    _large_corpus(tmp_path)
+    unreadable = WHEN_FORKED + """
+import os
+scandir = os.scandir
+def refusing(path):
+    if str(path).endswith("c/p250"):  # after the 1,024th manifest: the workers have started
+        raise PermissionError(13, "Permission denied")
+    return scandir(path)
+os.scandir = refusing
+"""
+    proc = policylint("check", "-j", "2", *TODAY, ".", cwd=tmp_path, prelude=unreadable, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stdout == b""
+    lines = proc.stderr.decode().splitlines()
+    assert lines == ["policylint: error: cannot read the folder c/p250: Permission denied", "fork fork"]
