@@ -92,20 +92,41 @@ _RUNTIME: dict[str, Any] = {
 
 
 class _Operand(NamedTuple):
-    """An operand's source; ``pure`` when evaluating it has no effect and cannot raise (a name
-    or a membership test of the namespace), ``present`` when it is known not to be absent."""
+    """An operand's source. ``pure``: evaluating it has no effect and cannot raise (a field read,
+    a membership test of the namespace, a value), so it may be evaluated in any order or not at
+    all; ``atom``: a name, free to repeat; ``present``: known not to be absent."""
 
     text: str
     pure: bool
+    atom: bool = False
     present: bool = False
 
 
-class _Writer:
-    """Turns :class:`Code` trees into Python expressions, collecting the tables they read."""
+def _field_uses(codes: Iterable[Code]) -> dict[str, int]:
+    """How often each field is read in ``codes``."""
+    uses: dict[str, int] = {}
+    stack = list(codes)
+    while stack:
+        code = stack.pop()
+        if code.kind == "field":
+            uses[code.value] = uses.get(code.value, 0) + 1
+        stack.extend(code.parts)
+    return uses
 
-    def __init__(self) -> None:
+
+class _Writer:
+    """Turns :class:`Code` trees into Python expressions, collecting the tables they read.
+
+    A field read more than once is read into a name before the conditions run (``_v2``), and
+    so is whether it is a list or a string where a membership test asks (``_s0``: ``isinstance``
+    of a namespace's value has no effect); a field read once is read where it is used.
+    """
+
+    def __init__(self, codes: Iterable[Code]) -> None:
         self.globals: dict[str, Any] = dict(_RUNTIME)
-        self.fields: dict[str, str] = {}  # path -> the name its value is read into
+        self._read_first = {path for path, uses in _field_uses(codes).items() if uses > 1}
+        self._fields: dict[str, str] = {}  # path -> the name its value is read into
+        self._kinds: dict[tuple[str, str], str] = {}  # (a field's name, a type tuple's name) -> name of the test
         self._values: dict[int, str] = {}  # id of a table value -> its name
         self._temporaries = 0
 
@@ -118,10 +139,22 @@ class _Writer:
             self.globals[name] = value
         return name
 
-    def field(self, path: str) -> str:
-        name = self.fields.get(path)
+    def field(self, path: str) -> _Operand:
+        if path not in self._read_first:
+            return _Operand(f"_get({self.value(path)}, _A)", True)
+        name = self._fields.get(path)
         if name is None:
-            name = self.fields[path] = f"_v{len(self.fields)}"
+            name = self._fields[path] = f"_v{len(self._fields)}"
+        return _Operand(name, True, True)
+
+    def is_instance(self, operand: _Operand, types: str) -> str:
+        """``isinstance(operand, types)``; for a field read first, worked out once with it."""
+        if not (operand.atom and operand.text.startswith("_v")):
+            return f"_isinstance({operand.text}, {types})"
+        key = (operand.text, types)
+        name = self._kinds.get(key)
+        if name is None:
+            name = self._kinds[key] = f"_s{len(self._kinds)}"
         return name
 
     def temporary(self) -> str:
@@ -129,9 +162,10 @@ class _Writer:
         return f"_t{self._temporaries}"
 
     def field_reads(self, indent: str) -> list[str]:
-        """Statements that read every field the expressions written so far use."""
-        lines = [f"{indent}_get = ns.get"] if self.fields else []
-        lines += [f"{indent}{name} = _get({self.value(path)}, _A)" for path, name in self.fields.items()]
+        """Statements that read the fields read more than once, before the conditions."""
+        lines = [f"{indent}_get = ns.get"]
+        lines += [f"{indent}{name} = _get({self.value(path)}, _A)" for path, name in self._fields.items()]
+        lines += [f"{indent}{name} = _isinstance({field}, {types})" for (field, types), name in self._kinds.items()]
         return lines
 
     # -- expressions ------------------------------------------------------------------------
@@ -142,21 +176,21 @@ class _Writer:
     def operand(self, code: Code) -> _Operand:
         kind = code.kind
         if kind == "const":
-            return _Operand(self.value(code.value), True, code.value is not ABSENT)
+            return _Operand(self.value(code.value), True, True, code.value is not ABSENT)
         if kind == "field":
-            return _Operand(self.field(code.value), True)
+            return self.field(code.value)
         if kind == "defined":
-            return _Operand(f"({self.value(code.value)} in ns)", True, True)
+            return _Operand(f"({self.value(code.value)} in ns)", True, False, True)
         if kind == "missing":
-            return _Operand(f"({self.value(code.value)} not in ns)", True, True)
+            return _Operand(f"({self.value(code.value)} not in ns)", True, False, True)
         if kind in ("and", "or"):
             joined = f" {kind} ".join(self.expression(part) for part in code.parts)
             if len(code.parts) == 2:  # like Python's, the result is an operand
                 return _Operand(f"({joined})", False)
-            # all() and any(): True or False, each part's truth tested once (as a jump)
-            return _Operand(f"(True if {joined} else False)", False, True)
+            # all() and any(): True or False, each part tested in turn
+            return _Operand(f"(True if {joined} else False)", False, False, True)
         if kind == "not":
-            return _Operand(f"(not {self.expression(code.parts[0])})", False, True)
+            return _Operand(f"(not {self.expression(code.parts[0])})", False, False, True)
         if kind == "neg":
             return _Operand(f"_neg({self.expression(code.parts[0])})", False)
         if kind == "arith":
@@ -174,51 +208,65 @@ class _Writer:
         then each further operand and its test; an absent operand makes the whole false."""
         operands = [self.operand(part) for part in code.parts]
         names: list[str] = []
-        evaluations: list[str] = []  # per operand: how it is evaluated and found present ("" if known)
+        checks: list[str] = []  # per operand: how it is evaluated and found present ("": nothing to do)
         for operand in operands:
-            if operand.pure:
+            if operand.atom or (operand.pure and operand.present):  # evaluated where the test uses it
                 names.append(operand.text)
-                evaluations.append("" if operand.present else f"{operand.text} is not _A")
+                checks.append("" if operand.present else f"{operand.text} is not _A")
             else:
                 temporary = self.temporary()
                 names.append(temporary)
-                evaluations.append(f"({temporary} := {operand.text}) is not _A")
-        terms = [*self._evaluate_both(operands[0], evaluations[0], operands[1], evaluations[1])]
+                checks.append(f"({temporary} := {operand.text}) is not _A")
+        tests = []
         for index, (operator, guard) in enumerate(code.steps):
-            if index > 0 and evaluations[index + 1]:
-                terms.append(evaluations[index + 1])
-            terms.append(self._test(operator, guard, names[index], names[index + 1], code.parts[index], code.parts[index + 1]))
+            left, right = code.parts[index], code.parts[index + 1]
+            test, left_present, right_present = self._test(operator, guard, names[index], names[index + 1], left, right)
+            tests.append(test)
+            # a test that is false for an absent operand needs no check of a name
+            if left_present and operands[index].atom and len(code.steps) == 1:
+                checks[index] = ""
+            if right_present and operands[index + 1].atom and len(code.steps) == 1:
+                checks[index + 1] = ""
+        terms = self._evaluate_both(operands[0], checks[0], operands[1], checks[1])
+        for index, test in enumerate(tests):
+            if index > 0 and checks[index + 1]:
+                terms.append(checks[index + 1])
+            terms.append(test)
         joined = " and ".join(terms)
         if len(code.steps) == 1:  # the test's own result, as the closure returns it
             return _Operand(f"({joined})" if len(terms) > 1 else joined, False)
-        return _Operand(f"(True if {joined} else False)", False, True)
+        return _Operand(f"(True if {joined} else False)", False, False, True)
 
     @staticmethod
-    def _evaluate_both(first: _Operand, first_test: str, second: _Operand, second_test: str) -> list[str]:
+    def _evaluate_both(first: _Operand, first_check: str, second: _Operand, second_check: str) -> list[str]:
         """Both operands of a first step are evaluated before either is tested."""
         if not first.pure and not second.pure:  # & does not short-circuit: the second runs too
-            return [f"(({first_test}) & ({second_test}))"]
+            return [f"(({first_check}) & ({second_check}))"]
         if first.pure and not second.pure:  # a pure operand may be tested after the other runs
-            return [t for t in (second_test, first_test) if t]
-        return [t for t in (first_test, second_test) if t]
+            return [check for check in (second_check, first_check) if check]
+        return [check for check in (first_check, second_check) if check]
 
-    def _test(self, operator: str, guard: str | None, left: str, right: str, left_code: Code, right_code: Code) -> str:
+    def _test(
+        self, operator: str, guard: str | None, left: str, right: str, left_code: Code, right_code: Code
+    ) -> tuple[str, bool, bool]:
+        """One step's test, and whether it is false when its left, its right operand is absent
+        (so that operand needs no check of its own)."""
         symbol = _OPERATORS[operator]
         test = f"{left} {symbol} {right}"
         if guard is None:
-            return f"({test})"
+            return f"({test})", False, False
         if guard == "order":
-            return f"(_ord({left}, {right}) and {test})"
+            return f"(_ord({left}, {right}) and {test})", True, True
         if guard != "contain":
             raise ValueError(f"unknown guard {guard!r}")
         # _containable(a, b), told what the literal operands already say
         if right_code.kind == "const" and isinstance(right_code.value, (list, tuple)):
-            return f"({test})"
+            return f"({test})", False, False
         if right_code.kind == "const" and isinstance(right_code.value, str):
-            return f"(_isinstance({left}, _str) and {test})"
+            return f"({self.is_instance(_Operand(left, True, True), '_str')} and {test})", True, False
         if left_code.kind == "const" and isinstance(left_code.value, str):
-            return f"(_isinstance({right}, _sequence_or_str) and {test})"
-        return f"(_cont({left}, {right}) and {test})"
+            return f"({self.is_instance(_Operand(right, True, True), '_sequence_or_str')} and {test})", False, True
+        return f"(_cont({left}, {right}) and {test})", False, False
 
 
 def _compiled(source: str, table: dict[str, Any], name: str) -> Any:
@@ -233,7 +281,7 @@ _TOO_DEEP = (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError
 
 def condition_source(code: Code) -> tuple[str, dict[str, Any]]:
     """The source of :func:`condition_function` and the table it reads (its globals)."""
-    writer = _Writer()
+    writer = _Writer([code])
     expression = writer.expression(code)
     lines = ["def _condition(ns):", *writer.field_reads("    "), f"    return {expression}"]
     return "\n".join(lines) + "\n", writer.globals
@@ -289,7 +337,7 @@ def _rules_function(rules: Sequence[Rule], fail: FailureFactory, by_closure: Ite
 def rules_source(rules: Sequence[Rule], fail: FailureFactory, by_closure: Iterable[int] = ()) -> tuple[str, dict[str, Any]]:
     """The source of :func:`rules_function` and the table it reads; ``by_closure``: the indexes
     of rules whose condition runs its closure."""
-    writer = _Writer()
+    writer = _Writer(rule.code for rule in rules if rule.code is not None)
     writer.globals["_fail"] = fail
     closures = set(by_closure)
     body: list[str] = []

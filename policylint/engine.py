@@ -9,6 +9,7 @@ apply waivers, and give the verdict.
 from __future__ import annotations
 
 import datetime
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -274,6 +275,20 @@ def evaluation_error(path: str, compiled: CompiledRule, exc: Exception) -> Polic
     return PluginError(f"{path}: {compiled.owner}: check {rule.id} failed: {type(exc).__name__}: {exc}")
 
 
+_POSITION = operator.attrgetter("line", "rule", "column")
+
+
+def _in_order(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """``findings`` sorted by :meth:`Finding.sort_key`; the message's natural order, the costly
+    part of the key, is worked out only when two findings share a line, rule and column."""
+    if len(findings) < 2:
+        return tuple(findings)
+    by_position = sorted(findings, key=_POSITION)
+    if all(_POSITION(a) != _POSITION(b) for a, b in zip(by_position, by_position[1:])):
+        return tuple(by_position)
+    return tuple(sorted(findings, key=Finding.sort_key))
+
+
 def _run_closures(rules: Sequence[CompiledRule], ns: Namespace, path: str) -> list[tuple[int, list[str]]]:
     """The rules that fire, run one closure at a time: what the generated function does, and the
     reference it is tested against."""
@@ -344,6 +359,7 @@ class Engine:
         self._waivable = {rule_id: rule.waivable for rule_id, rule in self.rules.items()}
         #: Each group's rules as one generated function, once the rule set has made it.
         self._rules_functions: dict[bool, RulesFunction] = {}
+        self._failing_levels = ("error", "warning") if self.fail_on == "warning" else ("error",)
 
     # -- checking ---------------------------------------------------------------------------
 
@@ -354,8 +370,7 @@ class Engine:
     def decide(self, loaded: LoadedManifest) -> ManifestResult:
         source = loaded.source
         if loaded.findings or loaded.data is None:
-            invalid = tuple(sorted(loaded.findings, key=Finding.sort_key))
-            return ManifestResult(source.path, Decision(loaded.proposal, None, "fail"), invalid)
+            return ManifestResult(source.path, Decision(loaded.proposal, None, "fail"), _in_order(loaded.findings))
         ns = namespace(loaded.data, self._defaults)
         proposal = ns["proposal.approach"]
         fine_tuning = ns["proposes_fine_tuning"]
@@ -377,9 +392,7 @@ class Engine:
             for message in messages:
                 finding = source.finding(rule.id, rule.name, compiled.severity, message, compiled.points_at, recommends=rule.recommends)
                 fired.append(finding._replace(preview=True) if preview else finding)
-        # Only a fine-tuning proposal can be redirected; otherwise the proposal stands.
-        recommendation = deciding.rule.recommends if fine_tuning and deciding is not None else proposal
-        waivers = loaded.data.get("waivers", [])
+        waivers = loaded.data.get("waivers")
         findings = (
             apply_waivers(
                 source, waivers, fired, self._waivable, self.today, self.max_waiver_days, self.ignored,
@@ -387,9 +400,14 @@ class Engine:
             )
             if waivers else fired
         )
-        failing_levels = ("error", "warning") if self.fail_on == "warning" else ("error",)
-        failing = any(f.severity in failing_levels and not f.waived and not f.preview for f in findings)
-        decided_by = deciding.rule.id if fine_tuning and deciding is not None else None
-        decision = Decision(proposal, recommendation, "fail" if failing else "pass", decided_by)
-        ordered = tuple(sorted(findings, key=Finding.sort_key))
-        return ManifestResult(source.path, decision, ordered, self._evaluated[fine_tuning])
+        failing = False
+        for finding in findings:
+            if finding.severity in self._failing_levels and not finding.waived and not finding.preview:
+                failing = True
+                break
+        # Only a fine-tuning proposal can be redirected; otherwise the proposal stands.
+        if fine_tuning and deciding is not None:
+            decision = Decision(proposal, deciding.rule.recommends, "fail" if failing else "pass", deciding.rule.id)
+        else:
+            decision = Decision(proposal, proposal, "fail" if failing else "pass", None)
+        return ManifestResult(source.path, decision, _in_order(findings), self._evaluated[fine_tuning])

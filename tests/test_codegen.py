@@ -388,7 +388,7 @@ def test_a_raising_condition_names_its_rule(monkeypatch: pytest.MonkeyPatch, tmp
 
 # -- (c) safety ----------------------------------------------------------------------------------
 
-_NUMBERED_NAME = re.compile(r"_[kvtfmc][0-9]+")
+_NUMBERED_NAME = re.compile(r"_[kvtfmcs][0-9]+")
 _FIXED_NAMES = {
     *codegen._RUNTIME, "_fail", "_get", "_fired", "_path", "_e", "_r", "_condition", "_rules", "ns", "get", "append",
     "True", "False", "def", "return", "and", "or", "not", "in", "is", "if", "else", "try", "except", "raise", "from", "as",
