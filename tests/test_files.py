@@ -51,3 +51,19 @@ def test_a_file_that_reports_no_size_is_read_whole() -> None:
 def test_a_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FileRefused, match="not a regular file"):
         read_bounded(tmp_path, 1000)
+
+
+@pytest.mark.parametrize("size", [0, 6, 7, 100, 1_000])
+def test_short_reads_still_give_the_whole_file_and_its_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            size: int) -> None:
+    """``os.read`` may return fewer bytes than asked (it does on some file systems): the file
+    is read to its end all the same, and the limit still holds."""
+    path = tmp_path / "mlproject.toml"
+    path.write_bytes(bytes(range(256)) * (size // 256) + bytes(range(size % 256)))
+    read = os.read
+    monkeypatch.setattr(os, "read", lambda descriptor, count: read(descriptor, min(count, 7)))
+    assert read_bounded(path, 1_000) == path.read_bytes()
+    assert read_bounded(path, 99, cut=True) == path.read_bytes()[:100]
+    if size > 99:
+        with pytest.raises(FileRefused):
+            read_bounded(path, 99)
