@@ -107,27 +107,36 @@ def fast_parser() -> str | None:
 #: A false alert (a URL's ``:80-`` in a string, a comment) only costs tomli's speed. Two ``in``
 #: tests and a pattern that starts with a literal take 0.6 us on a manifest; one pattern with an
 #: alternation took 10.
-_OFFSET_TIME = re.compile(r":[0-9][0-9](?:\.[0-9]+)?[Zz+-]")
+_OFFSET_TIME = r":[0-9][0-9](?:\.[0-9]+)?[Zz+-]"
 #: Every table header: TOML puts one at the start of a line (after blanks), LF-ended here
 #: since text with a CR goes to tomli. Lines of a multi-line string may match too: false alerts.
-_HEADER = re.compile(r"^[ \t]*\[\[?([^\]\n]*)", re.MULTILINE)
+_HEADER = r"^[ \t]*\[\[?([^\]\n]*)"
+#: Both compiled on first use: 0.25 ms that a one-manifest check, which never uses rtoml, skips.
+_gate: tuple[re.Pattern[str], re.Pattern[str]] | None = None
 
 
 def _tomli_only(text: str) -> bool:
     """Whether ``text`` must be read by tomli because rtoml could read it differently."""
-    return "\r" in text or "\ufeff" in text or _OFFSET_TIME.search(text) is not None or _late_super_table(text)
+    global _gate
+    if "\r" in text or "\ufeff" in text:
+        return True
+    if _gate is None:
+        _gate = re.compile(_OFFSET_TIME), re.compile(_HEADER, re.MULTILINE)
+    offset_time, header = _gate
+    return offset_time.search(text) is not None or _late_super_table(header.findall(text))
 
 
-def _late_super_table(text: str) -> bool:
+def _late_super_table(headers: list[str]) -> bool:
     """Whether a header names a table some earlier header made implicitly (``[a.b]`` ...
     ``[a]``), or a header has a quoted key (which could spell a bare one another way).
 
     rtoml moves such a table to the end of its parent (tomli keeps it where it first appeared,
     and reports depend on that order), and below ``[[a.b]]`` ... ``[a]`` it accepts
-    ``b.c.d = 1`` into the array's last table, which tomli refuses.
+    ``b.c.d = 1`` into the array's last table, which tomli refuses. Quoted keys in headers are
+    rare enough to leave to tomli rather than unescape here.
     """
     implicit: set[str] = set()
-    for inner in _HEADER.findall(text):
+    for inner in headers:
         if '"' in inner or "'" in inner:
             return True
         path = inner.replace(" ", "").replace("\t", "")
