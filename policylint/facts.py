@@ -148,7 +148,9 @@ def namespace(data: dict[str, Any], defaults: dict[str, Any] = _STATIC_DEFAULTS)
         ns.setdefault("data.high_quality", ns["data.examples"])
 
     ns["proposes_fine_tuning"] = approach in FINE_TUNING_APPROACHES
-    reasons = list(dict.fromkeys(ns["proposal.reasons"]))  # duplicates count once
+    declared_reasons = ns["proposal.reasons"]
+    # Duplicates count once (a list of one or none has none: a copy is enough).
+    reasons = list(dict.fromkeys(declared_reasons)) if len(declared_reasons) > 1 else list(declared_reasons)
     if approach == "distill" and "cost-latency" not in reasons:
         reasons.append("cost-latency")
     ns["reasons"] = reasons
@@ -170,12 +172,15 @@ def namespace(data: dict[str, Any], defaults: dict[str, Any] = _STATIC_DEFAULTS)
     ns["checklist.applicable"] = list(_APPLICABLE_STEPS if reasoning else _APPLICABLE_STEPS_WITHOUT_REASONING)
     ns["checklist.missing"] = missing
     ns["checklist.exhausted"] = not missing
+    best = None
     if scores:
-        ns["checklist.best"] = max(scores)
-    # The best prompting reached: the checklist and the domain prompt (pack version 2).
+        best = ns["checklist.best"] = max(scores)
+    # The best prompting reached: the checklist and the domain prompt (pack version 2); the
+    # domain prompt's score wins only if higher, as in max() of the scores followed by it.
     if _DOMAIN_PROMPT in ns:
-        scores.append(ns[_DOMAIN_PROMPT])
-    best = max(scores) if scores else None
+        domain_prompt = ns[_DOMAIN_PROMPT]
+        if best is None or domain_prompt > best:
+            best = domain_prompt
     if best is not None:
         ns["prompting"] = True
         ns["prompting.best"] = best

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from policylint import manifest, toml, validator
+from policylint import facts, manifest, toml, validator
 from policylint.builtin import builtin_pack_path
 from policylint.findings import Finding
 from policylint.manifest import MAX_LIST_ITEMS, Source, man002
@@ -444,3 +444,110 @@ def test_the_generator_refuses_floats_the_fast_path_cannot_compare_exactly() -> 
         except ValueError:
             continue
         raise AssertionError(f"{check} was translated")
+
+
+# ------------------------------------------------------------------------------ the namespace
+
+
+def old_flatten(table: dict[str, Any], prefix: str, into: dict[str, Any]) -> None:
+    """The old ``facts._flatten``, verbatim."""
+    for key, value in table.items():
+        path = prefix + key
+        into[path] = value
+        if type(value) is dict:
+            for sub_key, sub_value in value.items():
+                sub_path = path + "." + sub_key
+                into[sub_path] = sub_value
+                if type(sub_value) is dict:
+                    old_flatten(sub_value, sub_path + ".", into)
+
+
+def old_namespace(data: dict[str, Any], defaults: dict[str, Any] = facts._STATIC_DEFAULTS) -> dict[str, Any]:
+    """The old ``facts.namespace``, verbatim: the oracle for the one that makes fewer dict operations."""
+    ns: dict[str, Any] = dict(defaults)
+    old_flatten(data, "", ns)
+    ns.pop("waivers", None)
+    approach = ns["proposal.approach"]
+    ns.setdefault("task.reasoning", ns["task.kind"] == "reasoning")
+    if approach == "distill":
+        ns.setdefault("proposal.model_tier", "small")
+    if "evaluation.prompting.few_shot" in ns:
+        ns.setdefault("evaluation.prompting.few_shot_variants", 1)
+    if "data.examples" in ns:
+        ns.setdefault("data.high_quality", ns["data.examples"])
+    ns["proposes_fine_tuning"] = approach in facts.FINE_TUNING_APPROACHES
+    reasons = list(dict.fromkeys(ns["proposal.reasons"]))
+    if approach == "distill" and "cost-latency" not in reasons:
+        reasons.append("cost-latency")
+    ns["reasons"] = reasons
+    reasoning = ns["task.reasoning"] or ns.get("evaluation.failures.mode") == "reasoning"
+    ns["reasoning"] = True
+    ns["reasoning.applies"] = reasoning
+    applicable = [s for s in facts.CHECKLIST_STEPS if s != "chain_of_thought" or reasoning]
+    scores = {step: ns[key] for step, key in facts._STEP_KEYS if key in ns}
+    ns["checklist"] = True
+    ns["checklist.applicable"] = applicable
+    ns["checklist.missing"] = [s for s in applicable if s not in scores]
+    ns["checklist.exhausted"] = not ns["checklist.missing"]
+    if scores:
+        ns["checklist.best"] = max(scores.values())
+    domain_prompt = "evaluation.prompting.domain_prompt"
+    best = max((*scores.values(), ns[domain_prompt]) if domain_prompt in ns else scores.values(), default=None)
+    if best is not None:
+        ns["prompting"] = True
+        ns["prompting.best"] = best
+    if "volume.requests_per_day" in ns:
+        ns["volume.per_day"] = ns["volume.requests_per_day"]
+        ns["volume.per_month"] = ns["volume.requests_per_day"] * facts.DAYS_PER_MONTH
+    elif "volume.requests_per_month" in ns:
+        ns["volume.per_month"] = ns["volume.requests_per_month"]
+        ns["volume.per_day"] = ns["volume.requests_per_month"] / facts.DAYS_PER_MONTH
+    examples = ns.get("evaluation.examples")
+    if best is not None and examples:
+        low, high = facts.wilson_interval(best, examples)
+        ns["eval"] = ns["eval.interval"] = True
+        ns["eval.interval.low"], ns["eval.interval.high"] = low, high
+    return ns
+
+
+def compare_namespaces(data: dict[str, Any], label: str) -> None:
+    """The same keys in the same order, and values of the same types and values."""
+    if not validator.is_clean(data):
+        return
+    old, new = old_namespace(data), facts.namespace(data)
+    assert list(new) == list(old), label
+    assert all(_same(new[key], old[key]) for key in old), label
+    with_ext = {**facts._STATIC_DEFAULTS, "ext.review.level": 1}
+    assert list(facts.namespace(data, with_ext).items()) == list(old_namespace(data, with_ext).items()), label
+    COMPARED[f"namespace {label}"] = COMPARED.get(f"namespace {label}", 0) + 1
+
+
+SCORES = [0, 1, 0.0, 1.0, 0.5, 0.85, 0.9999]
+
+
+def test_the_namespace_is_the_old_one() -> None:
+    """Every well-formed manifest of the repository and its mutations; the prompting scores
+    varied (integers and floats, ties: the best is the first highest, of its own type), and
+    the keys the defaults and facts depend on deleted."""
+    for name, text, data in CORPUS:
+        compare_namespaces(data, "repository")
+    for _, data in systematic():
+        compare_namespaces(data, "systematic")
+    for name, text, data in BASES[:20]:
+        prompting = data.get("evaluation", {}).get("prompting")
+        if not isinstance(prompting, dict):
+            continue
+        for step in [*facts.CHECKLIST_STEPS, "domain_prompt"]:
+            for score in SCORES:
+                if step in prompting:
+                    compare_namespaces(replaced(data, ("evaluation", "prompting", step), score), "scores")
+                else:
+                    compare_namespaces(added(data, ("evaluation", "prompting"), step, score), "scores")
+        for step in prompting:
+            compare_namespaces(deleted(data, ("evaluation", "prompting", step)), "scores")
+        for checklist_score in SCORES:  # ties between the checklist's best and the domain prompt
+            for domain_score in SCORES:
+                tie = {**prompting, "zero_shot": checklist_score, "domain_prompt": domain_score}
+                compare_namespaces(replaced(data, ("evaluation", "prompting"), tie), "scores")
+    compare_namespaces({**MINIMAL_DATA, "ext": {"review": {"level": 2, "nested": {"deep": {"x": [1]}}}}}, "ext")
+    assert COMPARED["namespace systematic"] > 5_000 and COMPARED["namespace scores"] > 500
