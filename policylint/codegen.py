@@ -21,10 +21,22 @@ times a value's truth is tested may differ (Python's own compiler merges repeate
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from policylint.expr import ABSENT, CallSpec, Code, Evaluator, Namespace, _containable, _orderable, _type_of_value
+from policylint.expr import (
+    ABSENT,
+    CallSpec,
+    Code,
+    Evaluator,
+    Namespace,
+    TemplatePieces,
+    _containable,
+    _orderable,
+    _type_of_value,
+    render,
+    render_count,
+)
 from policylint.schema import is_number
 
 #: How each comparison's text reads as Python; keys are the compiler's own operator texts.
@@ -87,6 +99,9 @@ _RUNTIME: dict[str, Any] = {
     "_str": str,
     "_sequence_or_str": (list, tuple, str),
     "_MemoryError": MemoryError,
+    "_join": "".join,
+    "_render": render,
+    "_render_count": render_count,
     "_Exception": Exception,
 }
 
@@ -167,6 +182,27 @@ class _Writer:
         lines += [f"{indent}{name} = _get({self.value(path)}, _A)" for path, name in self._fields.items()]
         lines += [f"{indent}{name} = _isinstance({field}, {types})" for (field, types), name in self._kinds.items()]
         return lines
+
+    def template(self, pieces: TemplatePieces) -> str:
+        """A message as the closures make it: its pieces joined, fields rendered."""
+        parts: list[str] = []
+        text_run: list[str] = []  # adjacent texts (a parameter's and the template's), joined once here
+        for kind, text, noun in pieces:
+            if kind == "text":
+                text_run.append(text)
+                continue
+            if kind != "field":
+                raise ValueError(f"unknown template piece {kind!r}")
+            if "".join(text_run):
+                parts.append(self.value("".join(text_run)))
+            text_run = []
+            value = self.field(text).text
+            parts.append(f"_render_count({value}, {self.value(noun)})" if noun else f"_render({value})")
+        if "".join(text_run) or not parts:
+            parts.append(self.value("".join(text_run)))
+        if len(parts) == 1 and not any(kind == "field" for kind, _, _ in pieces):
+            return parts[0]  # a text alone is the message
+        return f"_join(({', '.join(parts)},))"
 
     # -- expressions ------------------------------------------------------------------------
 
@@ -269,6 +305,16 @@ class _Writer:
         return f"(_cont({left}, {right}) and {test})", False, False
 
 
+def _on_failure(index: int) -> list[str]:
+    """The end of a rule's try: its errors (but MemoryError) stop the run, naming the rule."""
+    return [
+        "    except _MemoryError:",
+        "        raise",
+        "    except _Exception as _e:",
+        f"        raise _fail(_path, {index}, _e) from _e",
+    ]
+
+
 def _compiled(source: str, table: dict[str, Any], name: str) -> Any:
     """Compile generated source and take the function it defines."""
     exec(compile(source, f"<policylint {name}>", "exec"), table)  # noqa: S102 - generated, no user text
@@ -302,6 +348,20 @@ class Rule(NamedTuple):
     messages: Callable[[Namespace], Any]
     #: True when ``messages`` gives a list of messages (a plugin's check, run every time).
     is_check: bool = False
+    #: A policy's message as data: each ``[[messages]]`` entry's ``when`` and text, in order...
+    variants: tuple[tuple[Code, TemplatePieces], ...] = ()
+    #: ...and the text when none holds; None: call ``messages`` instead.
+    default: TemplatePieces | None = None
+
+    def codes(self) -> Iterator[Code]:
+        """Every condition of this rule as data, and its messages' fields as field reads."""
+        if self.code is not None:
+            yield self.code
+        if self.default is not None:
+            for when, _ in self.variants:
+                yield when
+            for pieces in (*(pieces for _, pieces in self.variants), self.default):
+                yield from (Code("field", path) for kind, path, _ in pieces if kind == "field")
 
 
 RulesFunction = Callable[[Namespace, str], list[tuple[int, list[str]]]]
@@ -321,11 +381,11 @@ def rules_function(rules: Sequence[Rule], fail: FailureFactory) -> RulesFunction
         pass
     by_closure = set()
     for index, rule in enumerate(rules):
-        if rule.code is not None:
-            try:
-                condition_function(rule.code)
-            except _TOO_DEEP:
-                by_closure.add(index)
+        try:
+            for code in rule.codes():
+                condition_function(code)
+        except _TOO_DEEP:
+            by_closure.add(index)
     return _rules_function(rules, fail, by_closure)
 
 
@@ -337,27 +397,33 @@ def _rules_function(rules: Sequence[Rule], fail: FailureFactory, by_closure: Ite
 def rules_source(rules: Sequence[Rule], fail: FailureFactory, by_closure: Iterable[int] = ()) -> tuple[str, dict[str, Any]]:
     """The source of :func:`rules_function` and the table it reads; ``by_closure``: the indexes
     of rules whose condition runs its closure."""
-    writer = _Writer(rule.code for rule in rules if rule.code is not None)
-    writer.globals["_fail"] = fail
     closures = set(by_closure)
+    writer = _Writer(code for index, rule in enumerate(rules) if index not in closures for code in rule.codes())
+    writer.globals["_fail"] = fail
     body: list[str] = []
     for index, rule in enumerate(rules):
-        messages = writer.value(rule.messages, "_m")
         body += ["    try:"]
         if rule.is_check:
-            body += [f"        _r = {messages}(ns)", "        if _r:", f"            _fired.append(({index}, _r))"]
-        else:
-            if rule.code is None or index in closures:
-                assert rule.condition is not None
-                test = f"{writer.value(rule.condition, '_c')}(ns)"
-            else:
-                test = writer.expression(rule.code)
-            body += [f"        if {test}:", f"            _fired.append(({index}, [{messages}(ns)]))"]
-        body += [
-            "    except _MemoryError:",
-            "        raise",
-            "    except _Exception as _e:",
-            f"        raise _fail(_path, {index}, _e) from _e",
-        ]
+            body += [f"        _r = {writer.value(rule.messages, '_m')}(ns)", "        if _r:",
+                     f"            _fired.append(({index}, _r))"]
+            body += _on_failure(index)
+            continue
+        if rule.code is None or index in closures:
+            assert rule.condition is not None
+            body += [f"        if {writer.value(rule.condition, '_c')}(ns):",
+                     f"            _fired.append(({index}, [{writer.value(rule.messages, '_m')}(ns)]))"]
+            body += _on_failure(index)
+            continue
+        body += [f"        if {writer.expression(rule.code)}:"]
+        if rule.default is None:
+            body += [f"            _fired.append(({index}, [{writer.value(rule.messages, '_m')}(ns)]))"]
+        else:  # the first [[messages]] entry whose when holds, else the default text
+            for number, (when, pieces) in enumerate(rule.variants):
+                body += [f"            {'el' if number else ''}if {writer.expression(when)}:",
+                         f"                _fired.append(({index}, [{writer.template(pieces)}]))"]
+            indent = "                " if rule.variants else "            "
+            body += ["            else:"] if rule.variants else []
+            body += [f"{indent}_fired.append(({index}, [{writer.template(rule.default)}]))"]
+        body += _on_failure(index)
     lines = ["def _rules(ns, _path):", *writer.field_reads("    "), "    _fired = []", *body, "    return _fired"]
     return "\n".join(lines) + "\n", writer.globals

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 from policylint.checks import Check
 from policylint.checks import messages as check_messages
 from policylint.errors import ConfigError, PackError, PluginError, PolicylintError, located
-from policylint.expr import CompiledCondition, Compiler, ExpressionError, Function, Namespace
+from policylint.expr import CompiledCondition, CompiledTemplate, Compiler, ExpressionError, Function, Namespace
 from policylint.facts import FACTS, defaults, namespace
 from policylint.findings import ALWAYS_ON, Decision, Finding, ManifestResult, RuleInfo, Severity
 from policylint.manifest import MANIFEST_RULES, LoadedManifest, load_manifest, namespace_fields
@@ -29,6 +29,8 @@ from policylint.waivers import DEFAULT_MAX_WAIVER_DAYS, DEFAULT_WAIVER_WARN_DAYS
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+
+    from policylint.codegen import Rule
 
 
 class CompiledRule(NamedTuple):
@@ -46,6 +48,9 @@ class CompiledRule(NamedTuple):
     message_params: frozenset[str] = frozenset()
     #: A policy's message for a manifest its ``when`` holds for (None for a check).
     message: Callable[[Namespace], str] | None = None
+    #: What ``message`` is made of, for codegen: each ``[[messages]]`` entry's ``when`` and
+    #: text, then the default text (None for a check).
+    message_parts: tuple[tuple[tuple[CompiledCondition, CompiledTemplate], ...], CompiledTemplate] | None = None
 
     @property
     def rank(self) -> tuple[int, str]:
@@ -79,6 +84,20 @@ _NONE: list[str] = []  # shared "did not fire"; never mutated
 #: The rules that fired for a manifest, as ``(index among those evaluated, messages)``, from its
 #: namespace and path (see :func:`policylint.codegen.rules_function`).
 RulesFunction = Callable[[Namespace, str], list[tuple[int, list[str]]]]
+
+
+def _codegen_rule(compiled: CompiledRule) -> Rule:
+    """A rule as :func:`policylint.codegen.rules_function` takes it."""
+    from policylint.codegen import Rule
+
+    if compiled.condition is None or compiled.message is None or compiled.message_parts is None:
+        return Rule(None, None, compiled.evaluate, is_check=True)
+    variants, default = compiled.message_parts
+    return Rule(
+        compiled.condition.code, compiled.condition.evaluate, compiled.message,
+        variants=tuple((when.code, text.pieces) for when, text in variants if when.code is not None),
+        default=default.pieces if all(when.code is not None for when, _ in variants) else None,
+    )
 
 
 def _points_at_problem(points_at: str, fields: Mapping[str, Any]) -> str | None:
@@ -183,14 +202,16 @@ class RuleSet:
 
         def reading(compiled: Any) -> Any:
             message_params.update(compiled.params)
-            return compiled[0]
+            return compiled
 
-        variants = tuple(
+        compiled_variants = tuple(
             (reading(compile_part(("messages", i, "when"), when, compiler.compile_condition)),
              reading(compile_part(("messages", i, "message"), text, compiler.compile_template)))
             for i, (when, text) in enumerate(policy.messages)
         )
-        default_message = reading(compile_part(("message",), policy.message, compiler.compile_template))
+        compiled_default = reading(compile_part(("message",), policy.message, compiler.compile_template))
+        variants = tuple((when.evaluate, text.render) for when, text in compiled_variants)
+        default_message = compiled_default.render
         problem = _points_at_problem(policy.points_at, fields)
         if problem:
             raise fail(("points_at",), None, problem)
@@ -205,7 +226,8 @@ class RuleSet:
             return [message(ns)] if condition(ns) else _NONE
 
         return CompiledRule(policy, evaluate, tuple(policy.points_at.split(".")), policy.severity,
-                            condition=compiled_when, message_params=frozenset(message_params), message=message)
+                            condition=compiled_when, message_params=frozenset(message_params), message=message,
+                            message_parts=(compiled_variants, compiled_default))
 
     def generated(self, rule_ids: tuple[str, ...], rules: Sequence[CompiledRule]) -> RulesFunction | None:
         """``rules`` (whose ids are ``rule_ids``) as one generated function, once they are worth it.
@@ -220,16 +242,12 @@ class RuleSet:
         uses = self._uses[rule_ids] = self._uses.get(rule_ids, 0) + 1
         if uses <= self.GENERATE_AFTER:
             return None
-        from policylint.codegen import Rule, rules_function  # only runs that check many manifests need it
+        from policylint.codegen import rules_function  # only runs that check many manifests need it
 
         def fail(path: str, index: int, exc: Exception) -> Exception:
             return evaluation_error(path, rules[index], exc)
 
-        function = rules_function(
-            [Rule(c.condition.code, c.condition.evaluate, c.message) if c.condition is not None and c.message is not None
-             else Rule(None, None, c.evaluate, is_check=True) for c in rules],
-            fail,
-        )
+        function = rules_function([_codegen_rule(c) for c in rules], fail)
         self._generated[rule_ids] = function
         return function
 

@@ -82,7 +82,7 @@ import operator
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 from policylint.schema import ABSENT, FieldType, did_you_mean, is_number, number_text, show
 from policylint.wording import plural
@@ -361,12 +361,18 @@ class CompiledCondition(NamedTuple):
     code: Code | None = None
 
 
+#: A message template as data, for :mod:`policylint.codegen`: in order, ``("text", text, "")``
+#: (parameters already rendered) and ``("field", path, noun)`` (noun empty when not counted).
+TemplatePieces: TypeAlias = tuple[tuple[str, str, str], ...]
+
+
 class CompiledTemplate(NamedTuple):
     """A compiled message template and the fields and parameters it interpolates."""
 
     render: Callable[[Namespace], str]
     fields: frozenset[str]
     params: frozenset[str]
+    pieces: TemplatePieces = ()
 
 
 _OPERATOR_TEXT: dict[type[ast.cmpop], str] = {
@@ -393,6 +399,7 @@ class Compiler:
         self._reads: set[str] = set()
         self._comparisons: list[Comparison] = []
         self._template_reads: set[str] = set()
+        self._template_pieces: list[tuple[str, str, str]] = []
 
     # -- conditions ---------------------------------------------------------------------------
 
@@ -825,15 +832,17 @@ class Compiler:
         """Compile a message template (as :meth:`template`) and say which fields and params it shows."""
         render = self.template(text)
         fields, params = _split_reads(self._template_reads)
-        return CompiledTemplate(render, fields, params)
+        return CompiledTemplate(render, fields, params, tuple(self._template_pieces))
 
     def template(self, text: str) -> Callable[[Namespace], str]:
         """Compile a message template; only field paths and params may be interpolated."""
         parts: list[Callable[[Namespace], str]] = []
         self._template_reads = set()
+        pieces = self._template_pieces = []
         position = 0
         for match in _PLACEHOLDER.finditer(text):
             parts.append(_const_text(_unescape(text[position : match.start()])))
+            pieces.append(("text", _unescape(text[position : match.start()]), ""))
             name, colon, noun = match.group(1).partition(":")
             column = match.start() + 1
             if not _PATH.fullmatch(name) or (colon and not _NOUN.fullmatch(noun)):
@@ -849,14 +858,17 @@ class Compiler:
                 value = self.params[key]
                 self._template_reads.add(name)
                 parts.append(_const_text(render_count(value, noun) if noun else render(value)))
+                pieces.append(("text", render_count(value, noun) if noun else render(value), ""))
             elif name in self.fields:
                 self._check_showable(name, column)
                 self._template_reads.add(name)
                 parts.append(_field_text(name, noun))
+                pieces.append(("field", name, noun))
             else:
                 raise ExpressionError(f"unknown field {name!r}{did_you_mean(name, self.fields)}", column)
             position = match.end()
         parts.append(_const_text(_unescape(text[position:])))
+        pieces.append(("text", _unescape(text[position:]), ""))
         stray = _stray_brace(text)
         if stray is not None:
             raise ExpressionError("unbalanced brace; write {{ or }} for a literal brace", stray + 1)
