@@ -5,33 +5,43 @@ tomli parses TOML but throws away where things were, and findings must point at
 where each key path first appears. It assumes tomli has already accepted the document,
 but it never raises: on malformed input it simply keeps whatever it managed to index.
 
+The scan is lazy, because a manifest with findings needs one to four positions: a
+lookup runs it only until the path asked for has been seen (to the end for a path
+that is absent), and offsets become (line, column) only for the paths asked for. A
+path's first appearance is found at the step of the scan where it first shows up, so
+the answer is the one a whole scan gives (``_run`` is that whole scan).
+
 The scan is made of compiled regular expressions that consume whole tokens at C speed
 (blanks and comments, the four kinds of strings, keys, scalars) and a little Python
-around them:
+around them; its cost is mostly per match, so each match takes as much as it can:
 
+- ``_REGION_RE`` takes a run of whole lines that are `[table]` headers of bare names,
+  `key = value` statements confined to their line with a bare key, comments or
+  blank lines: most of a manifest, often all of it, in one match. A region is kept as
+  its span; lookups search it with ``str.find`` for the names they want.
 - ``_STATEMENT`` takes one whole top-level statement per match: a header of bare or
   simply quoted names, or `key = value` whose value holds nothing to index (a value
   confined to its line, a complete multi-line string, an array holding no table or
-  array). That is nearly every line of a manifest.
+  array).
 - ``_Scanner`` reads whatever else starts a statement (keys with escapes, inline
   tables, arrays of tables, garbage): arrays and inline tables with one loop over a
   stack of open brackets, each turn one ``_ARRAY_ITEM`` or ``_TABLE_ITEM`` match.
 
-Both read any text exactly as a character-by-character scanner with these rules
+All read any text exactly as a character-by-character scanner with these rules
 would: a key is bare or quoted names joined by dots; after `=` comes a value; the
 rest of a top-level line after a statement is skipped; in arrays and inline tables,
 newlines, comments and commas are skipped, a stray character is stepped over (in an
 array it counts as an element); an unclosed string ends at its line end, an unclosed
-multi-line string at the end of the text. Offsets are kept, and turned into
-(line, column) only for the paths asked for.
+multi-line string at the end of the text.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
 
 KeyPath = tuple[str | int, ...]
 Position = tuple[int, int]
@@ -145,7 +155,7 @@ _PLAIN_VALUE_RE = (
 # blank lines and comments after it. Group 7: a key whose value is an array or an
 # inline table, up to its bracket. Else the empty group 8 matches: the end of the
 # text, or a statement for ``_Scanner``.
-_STATEMENT = re.compile(
+_STATEMENT_RE = (
     rf"(?:({_BARE}){_PLAIN_VALUE_RE}"
     rf"|(?=[\"']|{_BARE}[ \t\r]*\.)({_NAMES_RE}){_PLAIN_VALUE_RE}"
     rf"|\[[ \t\r]*({_BARE})(?![ \t\r]*\.|[A-Za-z0-9_-])"
@@ -156,7 +166,37 @@ _STATEMENT = re.compile(
     + rf"|({_NAMES_RE})[ \t\r]*=[ \t\r]*(?=[\[{{])"
     + r"|()"
 )
+# A region: whole lines that the statement-at-a-time reading takes as headers of bare
+# names, or as one-line `key = value` statements with a bare key, or skips (comments,
+# blank lines); each of these lines ends with a line end, and headers and keys start
+# their line. A value is one-line when it is no multi-line string, no inline table
+# and no array unless a flat one closed on its line (``_PLAIN_VALUE_RE`` reads these
+# within their line too). Nothing in a region hides a line, and a line starting with
+# "[" is a header, so a region is read in one match (the scan's cost is mostly per
+# match) and kept as its span; lookups search it with ``str.find`` for the names
+# they want (``_first_in_region``). In arrays, each repetition is closed by a
+# look-ahead, as in ``_FLAT_ARRAY_RE``, so that a failure takes linear time.
+_ONE_LINE_FLAT_ARRAY_RE = (
+    r"""\[(?:[ \t\r,]+(?![ \t\r,])|"(?!"")[^"\\\n]*"|'(?!'')[^'\n]*'|"""
+    + rf"{_SCALAR_RE}(?![A-Za-z0-9_+\-.:]))*\]"
+)
+_ONE_LINE_VALUE_RE = r"""(?:[^\[{ \t\r"'\n]|"(?!"")|'(?!'')|(?=\n)|""" + _ONE_LINE_FLAT_ARRAY_RE + ")"
+_REGION_RE = (
+    rf"(?<![^\n])(?:(?:{_BARE}[ \t\r]*=[ \t\r]*{_ONE_LINE_VALUE_RE}[^\n]*"
+    rf"|\[{_BARE}(?:\.{_BARE})*\][^\n]*|[ \t\r]*(?:#[^\n]*)?)\n)+"
+)
+# One step of the scan while no [[array]] has been seen (headers then depend on the
+# arrays' lengths): group 1, a region; else ``_STATEMENT_RE``, its groups 1 further on.
+_STEP = _always(rf"({_REGION_RE})|{_STATEMENT_RE}")
+# The same without regions, its groups numbered as in ``_STEP`` (group 1 never matches).
+_STATEMENT = _always(rf"((?!))|{_STATEMENT_RE}")
+# ``match.lastindex`` of each kind of step, in both.
+_REGION = 1
+_KEY, _DOTTED_KEY, _TABLE, _DOTTED_TABLE, _ARRAY_TABLE, _GARBAGE_LINE, _BRACKET_VALUE = range(2, 9)
+_BARE_NAME = re.compile(rf"{_BARE}\Z")
 _NEWLINE = re.compile(r"\n")
+# In a region, a line that is a statement (group 1, its key) or a header (group 2, its names).
+_REGION_KEY_OR_HEADER = re.compile(rf"^(?:({_BARE})[ \t\r]*=|\[({_BARE}(?:\.{_BARE})*)\])", re.MULTILINE)
 
 
 def _unescape(raw: str) -> str:
@@ -176,6 +216,8 @@ def _unescape(raw: str) -> str:
 
 def _as_path(path: KeyPath | str) -> KeyPath:
     """Accept "a.b.c" as a shorthand for ("a", "b", "c")."""
+    if type(path) is tuple:
+        return path
     if isinstance(path, str):
         return tuple(path.split(".")) if path else ()
     return tuple(path)
@@ -190,63 +232,95 @@ def _names(key: str) -> list[str]:
     return key.split(".")
 
 
-def _scan(src: str) -> dict[KeyPath, int]:
-    """Key path -> offset of its first appearance in ``src``."""
-    positions: dict[KeyPath, int] = {}
-    try:
-        _run(src, positions)
-    except Exception:  # pragma: no cover - last resort: keep what was indexed
-        pass
-    return positions
-
-
 def _run(src: str, positions: dict[KeyPath, int]) -> None:
-    """Top level: one ``_STATEMENT`` match per statement; the scanner for the rest.
+    """The whole scan, raising what it meets: every key path -> the offset of its first appearance.
+
+    Lookups read the same scan lazily (and swallow what it raises); this reads it all,
+    regions included, for the fuzzing harness and the tests, which check one against the other.
+    """
+    regions: list[_Region] = []
+    for _ in _steps(src, positions, regions):
+        _record_regions(src, regions, positions)
+    _record_regions(src, regions, positions)
+
+
+def _record_regions(src: str, regions: list[_Region], positions: dict[KeyPath, int]) -> None:
+    """Record every path the ``regions`` name, in order (and empty the list)."""
+    record = positions.setdefault
+    for start, end, table in regions:
+        for line in _REGION_KEY_OR_HEADER.finditer(src, start, end):
+            if line[1] is not None:  # key = value
+                record(table + (line[1],), line.start())
+            else:  # [a.b]: every prefix sits at its start
+                table = ()
+                for name in line[2].split("."):
+                    table += (name,)
+                    record(table, line.start())
+    regions.clear()
+
+
+def _steps(src: str, offsets: dict[KeyPath, int], regions: list[_Region]) -> Iterator[bool]:
+    """The scan, one step at a time, so that a lookup reads only as far as it needs to.
+
+    A step records in ``offsets`` the paths its statement names (the first appearance
+    wins), or appends a region to ``regions``. Offsets only grow as the scan goes on,
+    so a path seen after some steps is at the offset a whole scan would give.
 
     After a statement the rest of its (last) line is skipped: only blanks or a
     comment may follow it, and garbage is skipped too.
     """
     end = len(src)
-    finditer = _STATEMENT.finditer
-    record = positions.setdefault
+    record = offsets.setdefault
     aot: dict[KeyPath, int] = {}  # [[array]] path -> elements so far
     scanner: _Scanner | None = None  # made when first needed
     table: KeyPath = ()
     pos = _SKIP.match(src).end()
     while True:
-        for match in finditer(src, pos):
-            kind = match.lastindex
-            if kind == 1:  # key = value
-                record(table + (match[1],), match.start())
-            elif kind == 3:  # [table]
-                if aot:
-                    table = _header(positions, aot, [match[3]], match.start(), False)
-                else:
-                    table = (match[3],)
-                    record(table, match.start())
-            elif kind == 2:  # dotted.key = value: every prefix sits at its start
-                start = match.start()
-                path = table
-                for name in _names(match[2]):
-                    path += (name,)
-                    record(path, start)
-            elif kind == 4:  # [table.sub]
-                table = _header(positions, aot, _names(match[4]), match.start(), False)
-            elif kind == 5:  # [[array]]
-                table = _header(positions, aot, _names(match[5]), match.start(), True)
-            elif kind != 6:  # not a line of garbage: a statement to read further
-                break
-        else:  # pragma: no cover - the empty alternative matches at the end
-            return
+        if aot:  # no more regions: `[a.b]` may now mean the last element of an array a
+            match = _STATEMENT.match(src, pos)
+        else:
+            match = _STEP.match(src, pos)
+        kind = cast(int, match.lastindex)
+        if kind == _REGION:
+            start, pos = match.span()
+            regions.append((start, pos, table))
+            if pos == end:
+                return
+            # Its last header, `[a.b]` at the start of a line, sets the table of what follows.
+            last = src.rfind("\n[", start, pos)
+            last = last + 1 if last >= 0 else start if src.startswith("[", start) else -1
+            if last >= 0:
+                table = tuple(src[last + 1 : src.index("]", last)].split("."))
+            pos = _SKIP.match(src, pos).end()
+            yield True
+            continue
+        if kind == _KEY:  # key = value, when no region takes it (a multi-line value, say)
+            record(table + (match[_KEY],), match.start())
+        elif kind == _TABLE:  # [table], when no region takes it
+            table = _header(offsets, aot, [match[_TABLE]], match.start(), False)
+        elif kind == _DOTTED_KEY:  # dotted.key = value: every prefix sits at its start
+            start = match.start()
+            path = table
+            for name in _names(match[_DOTTED_KEY]):
+                path += (name,)
+                record(path, start)
+        elif kind == _DOTTED_TABLE:  # [table.sub]
+            table = _header(offsets, aot, _names(match[_DOTTED_TABLE]), match.start(), False)
+        elif kind == _ARRAY_TABLE:  # [[array]]
+            table = _header(offsets, aot, _names(match[_ARRAY_TABLE]), match.start(), True)
+        if kind < _BRACKET_VALUE:  # a statement read to its end, or a line of garbage
+            pos = match.end()
+            yield True
+            continue
         pos = match.end()
         if scanner is None:
             if pos >= end:
                 return
-            scanner = _Scanner(src, positions)
-        if kind == 7:  # key = [ or key = {
+            scanner = _Scanner(src, offsets)
+        if kind == _BRACKET_VALUE:  # key = [ or key = {
             start = match.start()
             path = table
-            for name in _names(match[7]):
+            for name in _names(match[_BRACKET_VALUE]):
                 path += (name,)
                 record(path, start)
             pos = scanner.brackets(pos, path, 0)
@@ -255,9 +329,10 @@ def _run(src: str, positions: dict[KeyPath, int]) -> None:
         elif src[pos] == "[":
             start, is_array = pos, src.startswith("[[", pos)
             pos, names = scanner.key(pos + (2 if is_array else 1))
-            table = _header(positions, aot, names, start, is_array)
+            table = _header(offsets, aot, names, start, is_array)
         else:  # a key: `_STATEMENT` takes every other line
             pos = scanner.keyval(pos, table)
+        yield True
         pos = src.find("\n", pos)
         if pos < 0:
             return
@@ -442,42 +517,160 @@ class _Scanner:
             frame = stack[-1]
 
 
+# A region's span, and the table its first lines are in.
+_Region = tuple[int, int, KeyPath]
+
+
+class _Plan(NamedTuple):
+    """What a search of regions for one path looks for (see ``_first_in_region``)."""
+
+    key: str  # "\n" and the last name: the start of a statement naming it
+    table: KeyPath  # the path's table: where such a statement names the path
+    table_header: str  # "\n[table]", or "" when that can't name the path
+    path_header: str  # "\n[a.b": a header naming the path or a table in it, or ""
+
+
+@lru_cache(maxsize=1024)
+def _plan(path: KeyPath) -> _Plan | None:
+    """None when no region can name ``path``: its last part is no bare name."""
+    name = path[-1]
+    if not isinstance(name, str) or not _BARE_NAME.match(name):
+        return None
+    table = path[:-1]
+    if not all(isinstance(part, str) and _BARE_NAME.match(part) for part in table):
+        return _Plan("\n" + name, table, "", "")
+    names = ".".join(cast(tuple[str, ...], path))
+    return _Plan("\n" + name, table, f"\n[{names[: -len(name) - 1]}]" if table else "", "\n[" + names)
+
+
+def _key_in(lines: str, key: str, start: int, end: int) -> int:
+    """In ``lines[start:end]`` of a region, the offset of the statement ``key`` starts, or -1."""
+    while True:
+        found = lines.find(key, start, end)
+        if found < 0:
+            return found
+        after = found + len(key)
+        while lines[after] in " \t\r":
+            after += 1
+        if lines[after] == "=":  # else the key goes on (a longer name), or it is no key
+            return found
+        start = found + 1
+
+
+def _first_in_region(lines: str, region: _Region, plan: _Plan) -> int:
+    """The offset where the path of ``plan`` first appears in ``region``, or -1.
+
+    ``lines`` is "\n" and the text: every line of a region, the first too, follows a
+    line end there, at the offset of the line's start in the text.
+    """
+    start, end, table = region
+    if plan.table == table:  # the statements before the region's first header
+        header = lines.find("\n[", start, end)
+        found = _key_in(lines, plan.key, start, end if header < 0 else header)
+        if found >= 0:
+            return found
+    path_header = plan.path_header
+    if not path_header:
+        return -1
+    table_header = plan.table_header
+    while True:
+        # The first header naming the path or a table in it; the first naming the path's table.
+        named = lines.find(path_header, start, end)
+        while named >= 0 and lines[named + len(path_header)] not in ".]":
+            named = lines.find(path_header, named + 1, end)
+        header = lines.find(table_header, start, end if named < 0 else named) if table_header else -1
+        if header < 0:
+            return named
+        start = lines.find("\n", header + 1)  # the statements of that table, up to the next header
+        following = lines.find("\n[", start, end)
+        found = _key_in(lines, plan.key, start, end if following < 0 else following)
+        if found >= 0 or following < 0:
+            return found
+        start = following
+
+
+# After this many conversions of offsets into lines, a table of line starts is cheaper.
+_LINES_COUNTED = 8
+
+
 class SourceIndex:
     """Where each key path of one TOML document first appears, as 1-based (line, column).
 
     Columns count code points (a tab is one column); a leading byte-order mark is not
     a column. Integers in a path index arrays of tables and inline tables in arrays.
+
+    From text, the index is lazy: a lookup scans only as far as the path's first
+    appearance (to the end for a path that is absent), and searches the regions (most
+    of a manifest) for the names it wants instead of recording every key. A manifest
+    with findings needs one to four positions: a whole index would be mostly unused.
     """
 
-    __slots__ = ("_line_starts", "_offsets", "_positions", "_text")
+    __slots__ = ("_counted", "_line_starts", "_lines", "_offsets", "_positions", "_regions", "_steps", "_text")
 
     def __init__(self, positions: Mapping[KeyPath, Position] | None = None) -> None:
         self._positions: dict[KeyPath, Position] = dict(positions or {})
-        self._offsets: dict[KeyPath, int] = {}  # from_text: resolved on demand
+        self._offsets: dict[KeyPath, int] = {}  # recorded by the scan so far
+        self._regions: list[_Region] = []  # found by the scan so far
+        self._steps: Iterator[bool] | None = None  # the rest of the scan; None once done
         self._text = ""
+        self._lines = ""  # "\n" + text, made for the first search of a region
         self._line_starts: list[int] | None = None
+        self._counted = 0
 
     @classmethod
     def from_text(cls, text: str) -> SourceIndex:
-        """Index ``text``; never raises, so a position lookup can't mask a finding."""
-        text = text.removeprefix("\ufeff")
-        index = cls.__new__(cls)
-        index._positions = {}
-        index._offsets = _scan(text)
-        index._text = text
-        index._line_starts = None
+        """An index of ``text``, read as lookups need it; never raises, nor do lookups."""
+        index = cls()
+        index._text = text = text.removeprefix("\ufeff")
+        index._steps = _steps(text, index._offsets, index._regions)
         return index
 
-    def _lookup(self, key: KeyPath) -> Position | None:
-        found = self._positions.get(key)
-        if found is None:
-            offset = self._offsets.get(key)
-            if offset is not None:
-                starts = self._line_starts
-                if starts is None:
-                    starts = self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(self._text)]
-                line = bisect_right(starts, offset)
-                found = self._positions[key] = (line, offset - starts[line - 1] + 1)
+    def _offset(self, path: KeyPath) -> int:
+        """Where ``path`` first appears, or -1: scan until it has been seen, or to the end."""
+        offsets = self._offsets
+        regions = self._regions
+        plan = _plan(path)
+        searched = 0  # regions already searched
+        while True:
+            found = offsets.get(path, -1)
+            if plan is not None:
+                while searched < len(regions):
+                    lines = self._lines or self._join_lines()
+                    in_region = _first_in_region(lines, regions[searched], plan)
+                    if in_region >= 0:
+                        # Offsets grow as the scan goes on: whichever was seen first is the earlier.
+                        return in_region if found < 0 else min(found, in_region)
+                    searched += 1
+            if found >= 0 or self._steps is None:
+                return found
+            try:
+                if not next(self._steps, False):
+                    self._steps = None
+            except Exception:  # pragma: no cover - last resort: keep what was indexed
+                self._steps = None
+
+    def _join_lines(self) -> str:
+        self._lines = "\n" + self._text
+        return self._lines
+
+    def _line_column(self, offset: int) -> Position:
+        """(line, column) of an offset: newlines counted for the first few, then a table."""
+        text = self._text
+        if self._counted < _LINES_COUNTED:
+            self._counted += 1
+            return (text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset))
+        starts = self._line_starts
+        if starts is None:
+            starts = self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
+        line = bisect_right(starts, offset)
+        return (line, offset - starts[line - 1] + 1)
+
+    def _lookup(self, path: KeyPath) -> Position | None:
+        found = self._positions.get(path)
+        if found is None and path and self._text:
+            offset = self._offset(path)
+            if offset >= 0:
+                found = self._positions[path] = self._line_column(offset)
         return found
 
     def position(self, path: KeyPath | str) -> Position | None:
@@ -487,8 +680,9 @@ class SourceIndex:
     def locate(self, path: KeyPath | str) -> Position:
         """position(path); else that of the nearest enclosing path present; else (1, 1)."""
         key = _as_path(path)
-        for end in range(len(key), 0, -1):
+        found = self._lookup(key)
+        end = len(key) - 1
+        while found is None and end > 0:
             found = self._lookup(key[:end])
-            if found is not None:
-                return found
-        return (1, 1)
+            end -= 1
+        return found or (1, 1)
