@@ -25,7 +25,7 @@ import pytest
 import tomli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_expr_properties import FUNCTIONS, NAMESPACES, PARAMS, TREES, typed
+from test_expr_properties import FUNCTIONS, NAMESPACES, PARAMS, PLACEHOLDERS, TREES, typed
 
 from policylint import codegen
 from policylint.builtin import builtin_pack_path
@@ -255,6 +255,29 @@ KNOWN_COMPILER = Compiler(ALL_FIELDS, _pack_params() | PARAMS, RAISING)
 @given(st.sampled_from(HAND_WRITTEN + _pack_conditions()), st.lists(namespaces(), min_size=1, max_size=10))
 def test_known_conditions_agree_on_any_values(source: str, extra: list[dict[str, Any]]) -> None:
     assert _agree(source, extra, KNOWN_COMPILER)
+
+
+@PROPERTY
+@given(st.lists(st.one_of(PLACEHOLDERS, st.text(max_size=5), st.sampled_from(["{{", "}}"])), max_size=6),
+       st.lists(namespaces(), min_size=1, max_size=6))
+def test_messages_agree(parts: list[str], extra: list[dict[str, Any]]) -> None:
+    """A generated message is the text its template's closure renders, as a [[messages]] entry's
+    text (when its condition holds) and as the default."""
+    try:
+        template = COMPILER.compile_template("".join(parts))
+    except ExpressionError:
+        return
+    fallback = COMPILER.compile_template("no examples")
+    when = COMPILER.compile_condition("defined(data.examples)")
+    assert when.code is not None
+    rule = codegen.Rule(Code("const", True), None, lambda ns: "", variants=((when.code, template.pieces),),
+                        default=fallback.pieces)
+    as_entry = codegen.rules_function([rule], lambda path, index, exc: exc)
+    as_default = codegen.rules_function([rule._replace(variants=(), default=template.pieces)], lambda path, index, exc: exc)
+    for ns in NAMESPACES[::13] + extra:
+        expected = template.render(ns) if "data.examples" in ns else fallback.render(ns)
+        assert as_entry(ns, "m.toml") == [(0, [expected])]
+        assert as_default(ns, "m.toml") == [(0, [template.render(ns)])]
 
 
 # -- (b) the engine -------------------------------------------------------------------------------
