@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from policylint import _manifest_spec, toml, validator
 from policylint.findings import Finding
 from policylint.positions import KeyPath, SourceIndex
-from policylint.schema import ABSENT, FieldType, Problem, describe_model, did_you_mean, explain, explain_errors, is_number, show
+from policylint.schema import ABSENT, FieldType, Problem, describe_model, did_you_mean, explain, explain_errors, is_number, keys_by_table, show
 from policylint.validator import MAX_LIST_ITEMS
 
 if TYPE_CHECKING:
@@ -68,6 +68,8 @@ def _field_type(spec: dict[str, Any]) -> FieldType:
 _ALL_FIELDS: dict[str, FieldType] = {path: _field_type(spec) for path, spec in _manifest_spec.FIELD_TYPES.items()}
 #: Every manifest field policies read, by dotted path (plugins describe their ``ext`` tables).
 FIELDS: dict[str, FieldType] = {path: spec for path, spec in _ALL_FIELDS.items() if not path.startswith(("waivers", "ext"))}
+#: Each table's keys, for the messages about unknown keys.
+_KEYS_BY_TABLE = keys_by_table(_ALL_FIELDS)
 
 # Rules of the format itself, documented like policies so `policylint rule MAN002` works.
 MANIFEST_RULES = {
@@ -226,7 +228,7 @@ def validate(source: Source, data: dict[str, Any], ext_models: ExtModels) -> lis
         man002(source, key_path, f"{length:,} items; a list holds at most {MAX_LIST_ITEMS:,} (only those were checked)")
         for key_path, length in cuts
     ]
-    problems = [p for p in explain_errors(errors, _ALL_FIELDS) if p.key_path[:1] != ("ext",)]  # plugins' models check ext
+    problems = [p for p in explain_errors(errors, _ALL_FIELDS, _KEYS_BY_TABLE) if p.key_path[:1] != ("ext",)]  # plugins' models check ext
     findings.extend(_findings(source, problems, ()))
     # The problems between keys read scalars and whether reasons is empty: a list cut to the
     # limit would read the same, so they are given the data itself.

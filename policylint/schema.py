@@ -222,15 +222,31 @@ def explain(exc: ValidationError, fields: Mapping[str, FieldType]) -> list[Probl
     return explain_errors((RawError(tuple(e["loc"]), e["type"], e.get("input"), e["msg"]) for e in errors), fields)
 
 
-def explain_errors(errors: Iterable[RawError], fields: Mapping[str, FieldType]) -> list[Problem]:
-    """Validation errors in our words, one per problem (a bad list element at the list's key)."""
+def keys_by_table(fields: Iterable[str]) -> dict[str, list[str]]:
+    """Each table's keys (``""`` for the root), in the order of ``fields``: what an unknown key's
+    message suggests, made once for a set of fields rather than for every unknown key."""
+    tables: dict[str, list[str]] = {}
+    for path in fields:
+        parent, _, key = path.rpartition(".")
+        tables.setdefault(parent, []).append(key)
+    return tables
+
+
+def explain_errors(
+    errors: Iterable[RawError], fields: Mapping[str, FieldType], table_keys: Mapping[str, list[str]] | None = None
+) -> list[Problem]:
+    """Validation errors in our words, one per problem (a bad list element at the list's key).
+
+    ``table_keys`` is :func:`keys_by_table` of ``fields`` when the caller keeps it (made here
+    otherwise, on the first unknown key)."""
     problems: list[Problem] = []
     seen: set[tuple[Any, ...]] = set()
     for loc, error_type, value, pydantic_message in errors:
         field_path = ".".join(str(p) for p in loc if not isinstance(p, int))
         if error_type == "extra_forbidden":
-            parent = field_path.rpartition(".")[0]
-            known = [p.rpartition(".")[2] for p in fields if p.rpartition(".")[0] == parent]
+            if table_keys is None:
+                table_keys = keys_by_table(fields)
+            known = table_keys.get(field_path.rpartition(".")[0], [])
             what = "table" if isinstance(value, dict) else "key"
             hint = did_you_mean(str(loc[-1]), known) or (f" (expected one of: {', '.join(sorted(known))})" if known else "")
             message = f"unknown {what}{hint}"

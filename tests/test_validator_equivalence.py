@@ -144,9 +144,13 @@ def compare(data: dict[str, Any], source: Source | None = None, ext_models: mani
 
 
 def _parsed(text: str) -> dict[str, Any] | None:
+    """The data of a manifest's text, or None. Text with a lone surrogate is left out: a manifest
+    is UTF-8 decoded, so it never has one (and pydantic refuses such a key where the walk
+    calls it unknown, a difference no file can reach)."""
     try:
+        text.encode("utf-8")
         data = toml.loads(text)
-    except toml.TOMLError:
+    except (UnicodeEncodeError, toml.TOMLError):
         return None
     return data if isinstance(data, dict) else None
 
