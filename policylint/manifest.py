@@ -329,13 +329,14 @@ def _cross_field_problems(source: Source, data: dict[str, Any], reported: set[st
 def _data_problems(source: Source, data_table: dict[str, Any], reported: set[str], findings: list[Finding]) -> None:
     """The [data] table's counts against each other and its source (each needs ``examples`` or
     ``domain_examples``)."""
-    examples, high_quality = _number(data_table, "examples"), _number(data_table, "high_quality")
+    examples = _number(data_table, "examples")
+    high_quality = _number(data_table, "high_quality") if "high_quality" in data_table else None
     examples_ok = examples is not None and "data.examples" not in reported
     high_quality_ok = high_quality is not None and "data.high_quality" not in reported
     if examples_ok and high_quality_ok and high_quality > examples:  # type: ignore[operator]
         message = f"high_quality ({high_quality:,}) is more than examples ({examples:,})"
         findings.append(man002(source, ("data", "high_quality"), message))
-    domain_examples = _number(data_table, "domain_examples")
+    domain_examples = _number(data_table, "domain_examples") if "domain_examples" in data_table else None
     if domain_examples is not None and "data.domain_examples" not in reported:
         # Domain examples are a subset of the high-quality ones (= examples when not declared).
         bound = ("high_quality", high_quality, high_quality_ok) if "high_quality" in data_table else ("examples", examples, examples_ok)  # type: ignore[operator]

@@ -12,7 +12,7 @@ a guess: a model change that the validator cannot reproduce fails when the table
 It also writes the validator's fast path, :func:`is_clean` there: one function per table that
 tests each key's value with ``type(value) is`` and a comparison, inline, for the manifests that
 are well-formed (most of them); the table-driven walk runs only when it says no, and gives the
-errors. Generated code rather than closures over the table: it costs half as much per key.
+errors. Generated code rather than closures over the table: about two thirds of their cost per key.
 
 A test regenerates the table and compares it with the committed file; another runs pydantic
 and the validator on many manifests and compares their problems, and whether the fast path says
