@@ -567,32 +567,32 @@ class Compiler:
         ]
         steps = [compare for compare, _ in guarded]
         evaluators = [c.evaluate for c in compiled]
-        result = self._compare_node(steps, evaluators, compiled)
-        code = Code("compare", parts=tuple(c.code for c in compiled),
-                    steps=tuple((_OPERATOR_TEXT[type(op)], guard) for op, (_, guard) in zip(node.ops, guarded)))
-        result = result._replace(code=code)
+        texts = tuple([_OPERATOR_TEXT[type(op)] for op in node.ops])
+        code = Code("compare", None, tuple([c.code for c in compiled]),
+                    tuple([(text, guard) for text, (_, guard) in zip(texts, guarded)]))
+        result = _Node(self._compare_evaluator(steps, evaluators, compiled), _BOOL, ABSENT, None, code)
         self._comparisons.append(Comparison(
             self._full_text(node),
             tuple(Operand(self._full_text(o), None if c.constant is not ABSENT and c.path is None else c.evaluate, c.path)
                   for o, c in zip(operands, compiled)),
-            tuple(_OPERATOR_TEXT[type(op)] for op in node.ops),
+            texts,
             result.evaluate,
         ))
         return result
 
-    def _compare_node(self, steps: list[Callable[[Any, Any], bool]], evaluators: list[Evaluator],
-                      compiled: list[_Node]) -> _Node:
+    def _compare_evaluator(self, steps: list[Callable[[Any, Any], bool]], evaluators: list[Evaluator],
+                           compiled: list[_Node]) -> Evaluator:
         if len(steps) == 1:
             (compare,), (a, b) = steps, evaluators
             fast = _field_against_constant(compare, *compiled)
             if fast is not None:
-                return _Node(fast, FieldType("bool"))
+                return fast
 
             def single(ns: Namespace) -> bool:
                 x, y = a(ns), b(ns)
                 return x is not ABSENT and y is not ABSENT and compare(x, y)
 
-            return _Node(single, FieldType("bool"))
+            return single
 
         def chained(ns: Namespace) -> bool:
             left = evaluators[0](ns)
@@ -603,7 +603,7 @@ class Compiler:
                 left = right
             return True
 
-        return _Node(chained, FieldType("bool"))
+        return chained
 
     def _comparison(
         self, op: ast.cmpop, left_ast: ast.AST, left: _Node, right_ast: ast.AST, right: _Node
@@ -841,8 +841,9 @@ class Compiler:
         pieces = self._template_pieces = []
         position = 0
         for match in _PLACEHOLDER.finditer(text):
-            parts.append(_const_text(_unescape(text[position : match.start()])))
-            pieces.append(("text", _unescape(text[position : match.start()]), ""))
+            before = _unescape(text[position : match.start()])
+            parts.append(_const_text(before))
+            pieces.append(("text", before, ""))
             name, colon, noun = match.group(1).partition(":")
             column = match.start() + 1
             if not _PATH.fullmatch(name) or (colon and not _NOUN.fullmatch(noun)):
@@ -857,8 +858,9 @@ class Compiler:
                     raise ExpressionError(f"unknown parameter {key!r}{did_you_mean(key, self.params)}", column)
                 value = self.params[key]
                 self._template_reads.add(name)
-                parts.append(_const_text(render_count(value, noun) if noun else render(value)))
-                pieces.append(("text", render_count(value, noun) if noun else render(value), ""))
+                shown = render_count(value, noun) if noun else render(value)
+                parts.append(_const_text(shown))
+                pieces.append(("text", shown, ""))
             elif name in self.fields:
                 self._check_showable(name, column)
                 self._template_reads.add(name)
@@ -867,8 +869,9 @@ class Compiler:
             else:
                 raise ExpressionError(f"unknown field {name!r}{did_you_mean(name, self.fields)}", column)
             position = match.end()
-        parts.append(_const_text(_unescape(text[position:])))
-        pieces.append(("text", _unescape(text[position:]), ""))
+        after = _unescape(text[position:])
+        parts.append(_const_text(after))
+        pieces.append(("text", after, ""))
         stray = _stray_brace(text)
         if stray is not None:
             raise ExpressionError("unbalanced brace; write {{ or }} for a literal brace", stray + 1)
@@ -999,6 +1002,9 @@ def _field_against_constant(compare: Callable[[Any, Any], bool], left: _Node, ri
         return constant_first
     return None
 
+
+
+_BOOL = FieldType("bool")
 
 
 def _literal(value: Any, field_type: FieldType) -> _Node:
