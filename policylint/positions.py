@@ -624,8 +624,15 @@ class SourceIndex:
     @classmethod
     def from_text(cls, text: str) -> SourceIndex:
         """An index of ``text``, read as lookups need it; never raises, nor do lookups."""
-        index = cls()
+        index = cls.__new__(cls)  # what __init__ does, without its arguments: this is per manifest
+        index._positions = {}
+        index._offsets = {}
+        index._regions = []
+        index._steps = None
         index._text = text = text.removeprefix("\ufeff")
+        index._lines = ""
+        index._line_starts = None
+        index._counted = 0
         try:
             # A position is needed (else no index is made), and the first step is a region
             # that often reaches the end: take it here, and make the scan only if not.
