@@ -104,15 +104,17 @@ def fast_parser() -> str | None:
 #:   ``-``): rtoml's tzinfo is its own class, which compares equal but is neither
 #:   ``datetime.timezone`` (``repr``) nor picklable (``--jobs`` results);
 #: - see :func:`_late_super_table` for the last one.
-#: A false alert (a URL's ``:80-`` in a string, a comment) only costs tomli's speed. Two ``in``
-#: tests and a pattern that starts with a literal take 0.6 us on a manifest; one pattern with an
-#: alternation took 10.
+#: A false alert (a URL's ``:80-`` in a string, a comment) only costs tomli's speed. The
+#: patterns start with a literal, which the regex engine searches for fast: the whole gate takes
+#: 3-4 us on a manifest (one pattern with an alternation took 10 for the first three).
 _OFFSET_TIME = r":[0-9][0-9](?:\.[0-9]+)?[Zz+-]"
-#: Every table header: TOML puts one at the start of a line (after blanks), LF-ended here
-#: since text with a CR goes to tomli. Lines of a multi-line string may match too: false alerts.
-_HEADER = r"^[ \t]*\[\[?([^\]\n]*)"
-#: Both compiled on first use: 0.25 ms that a one-manifest check, which never uses rtoml, skips.
-_gate: tuple[re.Pattern[str], re.Pattern[str]] | None = None
+#: Every table header: TOML starts one at the start of a line, after blanks (LF-ended lines:
+#: text with a CR goes to tomli). Lines of a multi-line string may match too: false alerts.
+#: After a newline (a literal first, fast to search), and on the first line.
+_HEADER = r"\n[ \t]*\[\[?([^\]\n]*)"
+_FIRST_HEADER = r"[ \t]*\[\[?([^\]\n]*)"
+#: Compiled on first use: 0.25 ms that a one-manifest check, which never uses rtoml, skips.
+_gate: tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]] | None = None
 
 
 def _tomli_only(text: str) -> bool:
@@ -121,31 +123,40 @@ def _tomli_only(text: str) -> bool:
     if "\r" in text or "\ufeff" in text:
         return True
     if _gate is None:
-        _gate = re.compile(_OFFSET_TIME), re.compile(_HEADER, re.MULTILINE)
-    offset_time, header = _gate
-    return offset_time.search(text) is not None or _late_super_table(header.findall(text))
+        _gate = re.compile(_OFFSET_TIME), re.compile(_HEADER), re.compile(_FIRST_HEADER)
+    offset_time, header, first_header = _gate
+    if offset_time.search(text) is not None:
+        return True
+    headers = header.findall(text)
+    first = first_header.match(text)
+    if first is not None:
+        headers.insert(0, first.group(1))
+    return _late_super_table(headers)
 
 
 def _late_super_table(headers: list[str]) -> bool:
     """Whether a header names a table some earlier header made implicitly (``[a.b]`` ...
-    ``[a]``), or a header has a quoted key (which could spell a bare one another way).
+    ``[a]``), or has a quote or a blank inside its brackets.
 
     rtoml moves such a table to the end of its parent (tomli keeps it where it first appeared,
-    and reports depend on that order), and below ``[[a.b]]`` ... ``[a]`` it accepts
-    ``b.c.d = 1`` into the array's last table, which tomli refuses. Quoted keys in headers are
-    rare enough to leave to tomli rather than unescape here.
+    and reports depend on that order), and below ``[[b.a]]`` ... ``[b]`` it accepts
+    ``a.x.y = 1`` into the array's last table, which tomli refuses. Quoted keys (which could
+    spell a bare one another way) and blanks around dots are rare enough to leave to tomli
+    rather than to normalise here.
     """
+    joined = "\n".join(headers)
+    if '"' in joined or "'" in joined or " " in joined or "\t" in joined:
+        return True
+    if "." not in joined:
+        return False
     implicit: set[str] = set()
-    for inner in headers:
-        if '"' in inner or "'" in inner:
-            return True
-        path = inner.replace(" ", "").replace("\t", "")
+    for path in headers:
         if path in implicit:
             return True
-        dot = path.find(".")
-        while dot != -1:
-            implicit.add(path[:dot])
-            dot = path.find(".", dot + 1)
+        parent, dot, _ = path.rpartition(".")
+        while dot:
+            implicit.add(parent)
+            parent, dot, _ = parent.rpartition(".")
     return False
 
 
