@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 from policylint.checks import Check
 from policylint.checks import messages as check_messages
 from policylint.errors import ConfigError, PackError, PluginError, PolicylintError, located
-from policylint.expr import CompiledCondition, CompiledTemplate, Compiler, ExpressionError, Function, Namespace
+from policylint.expr import CompiledCondition, Compiler, ExpressionError, Function, Namespace
 from policylint.facts import FACTS, defaults, namespace
 from policylint.findings import ALWAYS_ON, Decision, Finding, ManifestResult, RuleInfo, Severity
 from policylint.manifest import MANIFEST_RULES, LoadedManifest, load_manifest, namespace_fields
@@ -48,9 +48,6 @@ class CompiledRule(NamedTuple):
     message_params: frozenset[str] = frozenset()
     #: A policy's message for a manifest its ``when`` holds for (None for a check).
     message: Callable[[Namespace], str] | None = None
-    #: What ``message`` is made of, for codegen: each ``[[messages]]`` entry's ``when`` and
-    #: text, then the default text (None for a check).
-    message_parts: tuple[tuple[tuple[CompiledCondition, CompiledTemplate], ...], CompiledTemplate] | None = None
 
     @property
     def rank(self) -> tuple[int, str]:
@@ -86,17 +83,21 @@ _NONE: list[str] = []  # shared "did not fire"; never mutated
 RulesFunction = Callable[[Namespace, str], list[tuple[int, list[str]]]]
 
 
-def _codegen_rule(compiled: CompiledRule) -> Rule:
-    """A rule as :func:`policylint.codegen.rules_function` takes it."""
+def _codegen_rule(compiled: CompiledRule, compiler: Compiler) -> Rule:
+    """A rule as :func:`policylint.codegen.rules_function` takes it: a policy's conditions and
+    messages compiled again by ``compiler`` (which compiled them before, so cannot fail), as data."""
     from policylint.codegen import Rule
 
-    if compiled.condition is None or compiled.message is None or compiled.message_parts is None:
+    policy = compiled.rule
+    if compiled.condition is None or compiled.message is None or not isinstance(policy, Policy):
         return Rule(None, None, compiled.evaluate, is_check=True)
-    variants, default = compiled.message_parts
+    variants = tuple(
+        (compiler.compile_condition(when).code, compiler.compile_template(text).pieces) for when, text in policy.messages
+    )
     return Rule(
-        compiled.condition.code, compiled.condition.evaluate, compiled.message,
-        variants=tuple((when.code, text.pieces) for when, text in variants if when.code is not None),
-        default=default.pieces if all(when.code is not None for when, _ in variants) else None,
+        compiler.compile_condition(policy.when).code, compiled.condition.evaluate, compiled.message,
+        variants=tuple((when, pieces) for when, pieces in variants if when is not None),
+        default=compiler.compile_template(policy.message).pieces if all(when is not None for when, _ in variants) else None,
     )
 
 
@@ -147,7 +148,8 @@ class RuleSet:
         fields = {**namespace_fields(self.ext_models), **FACTS}
         self.defaults = defaults(fields)
         values = {name: value for name, (value, _) in self.params.items()}
-        compiler = Compiler(fields, values, functions)
+        compiler = Compiler(fields, values, functions, with_code=False)  # codegen compiles again, when it runs
+        self._compiler_arguments = (fields, values, functions)
         compiled = [self._compile(compiler, fields, p) for pack in self.packs for p in pack.policies]
         compiled += [self._adopt(check, owner, fields, values) for check, owner in checks]
         self.rules = self._rule_table(compiled)
@@ -204,14 +206,12 @@ class RuleSet:
             message_params.update(compiled.params)
             return compiled
 
-        compiled_variants = tuple(
-            (reading(compile_part(("messages", i, "when"), when, compiler.compile_condition)),
-             reading(compile_part(("messages", i, "message"), text, compiler.compile_template)))
+        variants = tuple(
+            (reading(compile_part(("messages", i, "when"), when, compiler.compile_condition)).evaluate,
+             reading(compile_part(("messages", i, "message"), text, compiler.compile_template)).render)
             for i, (when, text) in enumerate(policy.messages)
         )
-        compiled_default = reading(compile_part(("message",), policy.message, compiler.compile_template))
-        variants = tuple((when.evaluate, text.render) for when, text in compiled_variants)
-        default_message = compiled_default.render
+        default_message = reading(compile_part(("message",), policy.message, compiler.compile_template)).render
         problem = _points_at_problem(policy.points_at, fields)
         if problem:
             raise fail(("points_at",), None, problem)
@@ -226,8 +226,7 @@ class RuleSet:
             return [message(ns)] if condition(ns) else _NONE
 
         return CompiledRule(policy, evaluate, tuple(policy.points_at.split(".")), policy.severity,
-                            condition=compiled_when, message_params=frozenset(message_params), message=message,
-                            message_parts=(compiled_variants, compiled_default))
+                            condition=compiled_when, message_params=frozenset(message_params), message=message)
 
     def generated(self, rule_ids: tuple[str, ...], rules: Sequence[CompiledRule]) -> RulesFunction | None:
         """``rules`` (whose ids are ``rule_ids``) as one generated function, once they are worth it.
@@ -247,7 +246,8 @@ class RuleSet:
         def fail(path: str, index: int, exc: Exception) -> Exception:
             return evaluation_error(path, rules[index], exc)
 
-        function = rules_function([_codegen_rule(c) for c in rules], fail)
+        compiler = Compiler(*self._compiler_arguments)  # the same compiler, keeping the trees as data
+        function = rules_function([_codegen_rule(c, compiler) for c in rules], fail)
         self._generated[rule_ids] = function
         return function
 
