@@ -1,22 +1,25 @@
 """Checked conditions compiled to Python functions, so a manifest costs a few calls, not hundreds.
 
 :mod:`policylint.expr` compiles each condition into a tree of closures (the reference, which
-``explain`` and the trail use) and keeps the same checked tree as data (:class:`~policylint.expr.Code`).
-This module turns such trees into Python source, compiled once with :func:`compile`: one function
-per condition (:func:`condition_function`), or one per engine that runs all its rules and
-returns those that fired (:func:`rules_function`).
+``explain``, the trail and the first manifests of a run use) and, when asked, keeps the same
+checked tree as data (:class:`~policylint.expr.Code`). This module turns such trees into Python
+source, compiled once with :func:`compile`: one function per condition
+(:func:`condition_function`), or one per selection of rules that runs them all, messages
+included, and returns those that fired (:func:`rules_function`).
 
 Nothing a policy file holds becomes code. Every value the source needs (literals, parameter
-values, field paths, functions) is put in a table and read through a name this module makes up
-(``_k3``); field values are read into names made up the same way (``_v2``); the only literals
-in the generated source are integers this module counts. The generated code runs with no
-builtins, so it can reach nothing it was not handed.
+values, field paths, texts, functions) is put in a table and read through a name this module
+makes up (``_k3``); field values are read into names made up the same way (``_v2``); the only
+literals in the generated source are integers this module counts. The generated code runs with
+no builtins, so it can reach nothing it was not handed.
 
 Evaluation keeps the closures' semantics: the order in which operands are evaluated and
-short-circuited, how absent values and guards behave, what each sub-expression gives. Field
-reads have no effect, so each field is read once, before the conditions run. Only how many
-times a value's truth is tested may differ (Python's own compiler merges repeated tests of
-``(a or b) and c``), which no value a manifest or a well-behaved function gives can tell.
+short-circuited, how absent values and guards behave, what each sub-expression gives, which
+exception a rule raises. Reading a namespace has no effect, so a field read more than once is
+read once before the conditions run (with, where a membership test asks, whether it is a list
+or a string), and a field read once where it is used. Only how many times a value's truth is
+tested may differ (Python's own compiler merges repeated tests of ``(a or b) and c``), which no
+value a manifest or a well-behaved function gives can tell.
 """
 
 from __future__ import annotations
