@@ -160,6 +160,8 @@ class RuleSet:
         self.compiled = tuple(sorted(compiled, key=lambda c: c.rule.id))
         self._generated: dict[tuple[str, ...], RulesFunction] = {}
         self._uses: dict[tuple[str, ...], int] = {}
+        self._codegen_compiler: Compiler | None = None
+        self._codegen_rules: dict[str, Rule] = {}
 
     def _resolve_params(
         self, plugin_defaults: dict[str, Any], overrides: dict[str, Any], owners: Mapping[str, str]
@@ -250,8 +252,12 @@ class RuleSet:
         def fail(path: str, index: int, exc: Exception) -> Exception:
             return evaluation_error(path, rules[index], exc)
 
-        compiler = Compiler(*self._compiler_arguments)  # the same compiler, keeping the trees as data
-        function = rules_function([_codegen_rule(c, compiler) for c in rules], fail)
+        if self._codegen_compiler is None:  # the same compiler, keeping the trees as data
+            self._codegen_compiler = Compiler(*self._compiler_arguments)
+        for compiled in rules:  # a rule in several selections is compiled again once
+            if compiled.rule.id not in self._codegen_rules:
+                self._codegen_rules[compiled.rule.id] = _codegen_rule(compiled, self._codegen_compiler)
+        function = rules_function([self._codegen_rules[c.rule.id] for c in rules], fail)
         self._generated[rule_ids] = function
         return function
 
