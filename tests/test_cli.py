@@ -101,11 +101,11 @@ def test_not_utf8_is_man001_and_the_run_goes_on(tmp_path: Path) -> None:
 def test_unreadable_file_is_man001(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from policylint.runner import read
 
-    def refuse(path: str, mode: str = "r") -> bytes:
+    def refuse(path: str, flags: int, mode: int = 0o777) -> int:
         raise PermissionError(13, "Permission denied", path)
 
     (tmp_path / "m.toml").write_text("schema_version = 1\n", "utf-8")  # a regular file that cannot be opened
-    monkeypatch.setattr("builtins.open", refuse)
+    monkeypatch.setattr("os.open", refuse)
     assert read(str(tmp_path / "m.toml")) == (None, "Permission denied")
 
 
