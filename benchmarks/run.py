@@ -5,7 +5,9 @@
 Sections (all by default): cold (one manifest, and --version/--help), venv (the cold check
 in a virtualenv with 300 more distributions than a slim one), throughput (1 worker, three
 corpus sizes), jobs (--jobs 2 against 1 worker), rss (peak RSS of the large corpus against
-the small one, for every built-in report format).
+the small one, for every built-in report format). With the optional rtoml parser installed
+(``pip install '.[fast]'``), the 10,000-manifest throughput and the jobs rows are measured
+twice: as installed (", rtoml") and with tomli alone (", tomli": POLICYLINT_TOML=tomli).
 
 Every figure is a ratio to a floor, so it holds on a noisy shared machine; see
 docs/performance.md for the targets (issue 14) and what the floors are. Commands are run as
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -44,6 +47,23 @@ FAKE_DISTRIBUTIONS = 300
 
 #: issue 14's targets (ratio to the floor; the --jobs one is a speed-up, higher is better).
 TARGETS = {"cold": 1.0, "venv": 1.02, "throughput": 1.6, "jobs": 1.8, "rss": 1.3, "version": 1.5}
+
+
+def _fast_parser() -> str | None:
+    """The optional parser manifests are read with in a large run (``policylint.toml``), if any."""
+    proc = subprocess.run([PYTHON, "-c", "from policylint.toml import fast_parser; print(fast_parser() or '')"],
+                          capture_output=True, text=True, check=True, env=ENV)
+    return proc.stdout.strip() or None
+
+
+FAST = _fast_parser()
+#: How rows name the parser of their runs: "" with tomli alone installed.
+PARSER = f", {FAST.split()[0]}" if FAST else ""
+
+
+def tomli_only(command: list[str]) -> list[str]:
+    """``command`` with the optional parser turned off (``POLICYLINT_TOML=tomli``)."""
+    return ["env", "POLICYLINT_TOML=tomli", *command]
 
 
 def policylint_command() -> list[str]:
@@ -213,19 +233,25 @@ class Bench:
 
 
     def throughput(self) -> None:
+        """One worker against the parse floor; at the target's size, also with tomli alone when
+        the optional rtoml parser is installed (the floor parses with tomli either way)."""
         for size in self.sizes:
             folder = self.corpus(size)
             self.verify_floor(folder, size)
-            result = measure(
-                {
-                    f"check {size} -j1": self.check(folder, "--format", "json", "-j", "1"),
-                    f"parse {size}": [PYTHON, str(HERE / "parse_floor.py"), str(folder)],
-                },
-                self.bulk_runs,
-                self.root,
-            )
+            commands = {
+                f"check {size} -j1": self.check(folder, "--format", "json", "-j", "1"),
+                f"parse {size}": [PYTHON, str(HERE / "parse_floor.py"), str(folder)],
+            }
+            both = size == self.sizes[1] and FAST is not None
+            if both:
+                commands[f"check {size} -j1, tomli"] = tomli_only(self.check(folder, "--format", "json", "-j", "1"))
+            result = measure(commands, self.bulk_runs, self.root)
             target = TARGETS["throughput"] if size == self.sizes[1] else None
-            self.row(f"throughput {size:,}, 1 worker", result[f"check {size} -j1"], result[f"parse {size}"], target, size)
+            self.row(f"throughput {size:,}, 1 worker{PARSER}", result[f"check {size} -j1"], result[f"parse {size}"],
+                     target, size)
+            if both:
+                self.row(f"throughput {size:,}, 1 worker, tomli", result[f"check {size} -j1, tomli"],
+                         result[f"parse {size}"], target, size)
 
     def verify_floor(self, folder: Path, size: int) -> None:
         """The floor must find the whole corpus (it globs for itself)."""
@@ -239,15 +265,19 @@ class Bench:
         of the paired ratios (the ratio of the two medians is recorded too)."""
         size = self.sizes[1]
         folder = self.corpus(size)
-        parallel, one_worker, pairs = measure_paired(
-            self.check(folder, "--format", "json", "-j", "2"), self.check(folder, "--format", "json", "-j", "1"),
-            self.jobs_runs, self.root,
-        )
-        speedup = statistics.median(b / a for a, b in pairs)
-        self.rows.append({**asdict(parallel), "label": f"--jobs 2 on {size:,}", "floor": "1 worker",
-                          "floor_median_s": one_worker.median_s, "ratio": speedup,
-                          "ratio_of_medians": one_worker.median_s / parallel.median_s, "target": TARGETS["jobs"],
-                          "meets_target": speedup >= TARGETS["jobs"], "note": "speed-up (higher is better)"})
+        variants: list[tuple[str, Callable[[list[str]], list[str]]]] = [(PARSER, list)]
+        if FAST is not None:  # and again with tomli alone
+            variants.append((", tomli", tomli_only))
+        for label, wrap in variants:
+            parallel, one_worker, pairs = measure_paired(
+                wrap(self.check(folder, "--format", "json", "-j", "2")),
+                wrap(self.check(folder, "--format", "json", "-j", "1")), self.jobs_runs, self.root,
+            )
+            speedup = statistics.median(b / a for a, b in pairs)
+            self.rows.append({**asdict(parallel), "label": f"--jobs 2 on {size:,}{label}", "floor": "1 worker",
+                              "floor_median_s": one_worker.median_s, "ratio": speedup,
+                              "ratio_of_medians": one_worker.median_s / parallel.median_s, "target": TARGETS["jobs"],
+                              "meets_target": speedup >= TARGETS["jobs"], "note": "speed-up (higher is better)"})
 
     def rss(self) -> None:
         """Peak RSS of the large corpus against the small one, one run each (it is stable), per format."""
@@ -284,6 +314,7 @@ def main() -> None:
     print_table(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"python": sys.version.split()[0], "cpus": os.cpu_count(), "quick": args.quick,
+                                    "fast_parser": FAST,
                                     "sections": [s for s in SECTIONS if s in chosen], "rows": rows}, indent=2) + "\n")
     print(f"\nwritten to {args.out} ({time.perf_counter() - started:.0f} s)")
 
