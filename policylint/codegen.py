@@ -37,6 +37,7 @@ from policylint.expr import (
     _containable,
     _orderable,
     _type_of_value,
+    arithmetic,
     render,
     render_count,
 )
@@ -48,15 +49,6 @@ _OPERATORS = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="
 
 def _negate(value: Any) -> Any:
     return -value if is_number(value) else ABSENT
-
-
-def _arithmetic(op: Callable[[Any, Any], Any], x: Any, y: Any) -> Any:
-    if not (is_number(x) and is_number(y)):  # absent, or a value of unknown type that is no number
-        return ABSENT
-    try:
-        return op(x, y)
-    except (ZeroDivisionError, OverflowError):
-        return ABSENT
 
 
 def _guarded_call(spec: CallSpec) -> Callable[..., Any]:
@@ -95,7 +87,7 @@ _RUNTIME: dict[str, Any] = {
     "__builtins__": {},
     "_A": ABSENT,
     "_neg": _negate,
-    "_arith": _arithmetic,
+    "_arith": arithmetic,
     "_ord": _orderable,
     "_cont": _containable,
     "_isinstance": isinstance,

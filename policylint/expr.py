@@ -288,6 +288,17 @@ def _orderable(a: Any, b: Any) -> bool:
     return is_number(a) and is_number(b)
 
 
+def arithmetic(op: Callable[[Any, Any], Any], x: Any, y: Any) -> Any:
+    """``x op y`` as conditions compute it (the closures and generated code alike): absent when
+    an operand is absent or no number, or when the result is undefined (division by zero)."""
+    if not (is_number(x) and is_number(y)):  # absent, or a value of unknown type that is no number
+        return ABSENT
+    try:
+        return op(x, y)
+    except (ZeroDivisionError, OverflowError):
+        return ABSENT
+
+
 def _containable(a: Any, b: Any) -> bool:
     return isinstance(b, (list, tuple)) or (isinstance(b, str) and isinstance(a, str))
 
@@ -555,13 +566,7 @@ class Compiler:
         a, b = left.evaluate, right.evaluate
 
         def evaluate(ns: Namespace) -> Any:
-            x, y = a(ns), b(ns)
-            if not (is_number(x) and is_number(y)):  # absent, or a value of unknown type that is no number
-                return ABSENT
-            try:
-                return op(x, y)
-            except (ZeroDivisionError, OverflowError):
-                return ABSENT
+            return arithmetic(op, a(ns), b(ns))
 
         return _Node(evaluate, FieldType("number"), code=self._code("arith", op, (left, right)))
 

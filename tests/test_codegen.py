@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime
 import io
 import math
@@ -25,7 +24,7 @@ import pytest
 import tomli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_expr_properties import FUNCTIONS, NAMESPACES, PARAMS, PLACEHOLDERS, TREES, typed
+from test_expr_properties import FUNCTIONS, NAMESPACES, PARAMS, PLACEHOLDERS, TREES, typed, without_one_key
 
 from policylint import codegen
 from policylint.builtin import builtin_pack_path
@@ -304,19 +303,7 @@ def _without_one_key(raw: bytes) -> Iterator[bytes]:
         data = tomli.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomli.TOMLDecodeError):
         return
-
-    def paths(table: dict[str, Any], prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-        for key, value in table.items():
-            yield (*prefix, key)
-            if isinstance(value, dict):
-                yield from paths(value, (*prefix, key))
-
-    for path in paths(data, ()):
-        variant = copy.deepcopy(data)
-        table = variant
-        for key in path[:-1]:
-            table = table[key]
-        del table[path[-1]]
+    for variant in without_one_key(data):
         yield _dumps(variant).encode()
 
 

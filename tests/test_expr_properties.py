@@ -38,7 +38,7 @@ COMPILER = Compiler(ALL_FIELDS, PARAMS, FUNCTIONS)
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _without_one_key(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def without_one_key(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """``data`` with each key or table removed in turn (at any depth)."""
 
     def paths(table: dict[str, Any], prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
@@ -62,7 +62,7 @@ def _valid_namespaces() -> list[dict[str, Any]]:
         if path.name in ("13-invalid.toml", "expected.toml"):
             continue
         data = tomli.loads(path.read_text(encoding="utf-8"))
-        for variant in (data, *_without_one_key(data)):
+        for variant in (data, *without_one_key(data)):
             try:
                 Manifest.model_validate(variant)
             except ValidationError:
