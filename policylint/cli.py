@@ -154,7 +154,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
     from policylint.config.files import flag_settings
     from policylint.config.layers import check_disable
     from policylint.discovery import MANIFEST_NAME, Listing, discover
-    from policylint.runner import EarlyWorkers, baselines_in_force, plan_and_check, settle
+    from policylint.runner import baselines_in_force, plan_and_check, settle
     from policylint.schema import did_you_mean
 
     if paths.count("-") > 1:
@@ -174,16 +174,10 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
 
         only = changed_manifests(changed_since)
     listing = Listing()
-    session.use_listing(listing.names)  # before any worker is forked: they inherit the session
-    _start_collecting()  # likewise, the collector's state
-    early = EarlyWorkers(session, jobs) if jobs is None or jobs > 1 else None
-    try:
-        found = discover(paths, only, listing, early.feed if early is not None else None)
-    except BaseException:
-        if early is not None:
-            early.stop()
-        raise
-    run, checking = plan_and_check(session, found, sys.stdin.buffer, jobs, early)
+    found = discover(paths, only, listing)
+    session.use_listing(listing.names)
+    _start_collecting()  # before any worker is forked: they inherit the collector's state
+    run, checking = plan_and_check(session, found, sys.stdin.buffer, jobs)
     if only is None:
         _note_ignored(paths)
     if not run.paths:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from policylint.errors import UsageError
@@ -15,18 +15,13 @@ STDIN = "-"
 SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "env"})
 
 
-def discover(
-    paths: Sequence[str], only: set[str] | None = None, listing: Listing | None = None,
-    feed: Callable[[str], None] | None = None,
-) -> PathList:
+def discover(paths: Sequence[str], only: set[str] | None = None, listing: Listing | None = None) -> PathList:
     """Manifest paths to check, in the run's order and without duplicates (``-`` stands for stdin).
 
     A file is taken as given, whatever its name; a directory is searched for ``mlproject.toml``.
     ``only`` (absolute paths) keeps the manifests a change touched. ``exclude`` is applied per
     manifest, by :func:`plan`, since each manifest has its own configuration. ``listing``, when
     given, keeps what the walk saw of each folder, for finding configuration files (:class:`Listing`).
-    ``feed`` is given each manifest as the walk finds it, when that is the run's order (one
-    folder walked, outside git): ``--jobs`` workers start on the first ones (``runner.EarlyWorkers``).
     """
     found = PathList()
     for given in paths or ["."]:
@@ -38,13 +33,7 @@ def discover(
         if not os.path.isdir(given):
             found.append(_display(given))
             continue
-        walked = _manifests_under(given, listing)
-        if feed is not None and len(paths) == 1 and only is None and not isinstance(walked, list):
-            for path in map(_display, walked):  # the walk's order is the run's: feed as found
-                feed(path)
-                found.append(path)
-        else:
-            found.extend(map(_display, walked))
+        found.extend(_display(path) for path in _manifests_under(given, listing))
     if only is not None:  # real paths on both sides: a path given through a symlink still matches
         found = PathList(p for p in found if p == STDIN or os.path.realpath(p) in only)
     if in_order(found) and _unique_in_order(found):  # one folder walked: already so, nothing to sort
@@ -146,7 +135,7 @@ def in_order(paths: Sequence[str]) -> bool:
     return True
 
 
-def _manifests_under(top: str, listing: Listing | None = None) -> Iterable[str]:
+def _manifests_under(top: str, listing: Listing | None = None) -> Iterator[str]:
     """Every ``mlproject.toml`` below ``top``, in no particular order (callers sort).
 
     Inside a git work tree, git's own view decides (:func:`_git_manifests`): the repository a
@@ -154,7 +143,7 @@ def _manifests_under(top: str, listing: Listing | None = None) -> Iterable[str]:
     folders are walked (:func:`_walk`).
     """
     listed = _git_manifests(top)
-    return listed if listed is not None else _walk(top, listing)
+    return iter(listed) if listed is not None else _walk(top, listing)
 
 
 def _git_manifests(top: str) -> list[str] | None:

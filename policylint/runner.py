@@ -114,28 +114,29 @@ def assign(session: Session, path: str) -> tuple[InForce, Origin | None]:
 
 
 def plan_and_check(
-    session: Session, found: Sequence[str], stdin: Any = None, jobs: int | None = None,
-    early: EarlyWorkers | None = None,
+    session: Session, found: Sequence[str], stdin: Any = None, jobs: int | None = None
 ) -> tuple[Plan, Iterator[ManifestResult]]:
     """The run's plan, and its results as they come (see :func:`iter_checked`).
 
     With workers, they are forked first and resolve each manifest's configuration themselves
     (:func:`assign`, from the same files), so that planning runs beside checking instead of
     before it. The results are read only once the whole plan exists: a configuration error is
-    the plan's, raised in order, whatever a worker met first. ``early`` holds workers that
-    discovery started (:class:`EarlyWorkers`); they go on with the rest of the run.
+    the plan's, raised in order, whatever a worker met first.
     """
     ordered = found if in_order(found) else sorted(found, key=position)
-    checked = early.go_on(ordered) if early is not None else None
-    if checked is None:
-        jobs = default_jobs(len(ordered)) if jobs is None else jobs
-        if jobs <= 1 or len(ordered) < 3 or not _can_fork():  # not two files, standard input aside
-            run = plan(session, ordered)
-            return run, iter_checked(run.engines, run.paths, stdin, 1)
-        files = [path for path in ordered if path != STDIN]  # the workers' chunks are made of them
-        if files:  # compiled before forking, so the workers inherit it (most runs have one configuration)
-            session.engine(assign(session, files[0])[0])
-        checked = _check_in_workers(_checker(session), files, jobs)
+    jobs = default_jobs(len(ordered)) if jobs is None else jobs
+    if jobs <= 1 or len(ordered) < 3 or not _can_fork():  # not two files, standard input aside
+        run = plan(session, ordered)
+        return run, iter_checked(run.engines, run.paths, stdin, 1)
+    files = [path for path in ordered if path != STDIN]  # the workers' chunks are made of them
+    if files:  # compiled before forking, so the workers inherit it (most runs have one configuration)
+        session.engine(assign(session, files[0])[0])
+
+    def check_path(path: str) -> ManifestResult | None:
+        state, origin = assign(session, path)
+        return None if origin is not None else check_one(session.engine(state), path)
+
+    checked = _check_in_workers(check_path, files, jobs)
     try:
         run = plan(session, ordered)
     except BaseException:
@@ -145,67 +146,6 @@ def plan_and_check(
         return run, checked
     first = check_one(run.engines[STDIN], STDIN, stdin)  # standard input is read here, and comes first
     return run, _chain_results(first, checked)
-
-
-def _checker(session: Session) -> Callable[[str], ManifestResult | None]:
-    """What a worker does with one path: its configuration (None when excluded), then the check."""
-    def check_path(path: str) -> ManifestResult | None:
-        state, origin = assign(session, path)
-        return None if origin is not None else check_one(session.engine(state), path)
-
-    return check_path
-
-
-class EarlyWorkers:
-    """Workers started while discovery still walks, on the first manifests it found.
-
-    Walking a large tree is about a tenth of a run; with workers, it used to be time they
-    waited. Only a walk of one folder can feed them (discovery knows when: the walk gives the
-    run's order, so the first paths found are the run's first), and only once enough is found
-    to give each worker :data:`PREFETCH` full chunks: a smaller run starts its workers after
-    discovery, as before. :meth:`go_on` hands the rest of the run to the same workers, or stops
-    them if the run's order does not begin with what they were given.
-    """
-
-    def __init__(self, session: Session, jobs: int | None) -> None:
-        self._session = session
-        self._count = worker_count(_cpus() if jobs is None else jobs, 1 << 30)
-        self._start_at = self._count * PREFETCH * MAX_CHUNK if self._count > 1 else 0
-        self._sent: list[str] = []
-        self._workers: _Workers | None = None
-        self._pending = _Pending(())
-
-    def feed(self, path: str) -> None:
-        """One more manifest found, in the run's order."""
-        if self._workers is not None or not self._start_at:
-            return
-        self._sent.append(path)
-        if len(self._sent) == self._start_at:
-            if not _can_fork():  # asked only now: a small run never imports multiprocessing
-                self._start_at = 0
-                return
-            self._session.engine(assign(self._session, path)[0])  # compiled once, inherited
-            self._pending.then(self._sent[i : i + MAX_CHUNK] for i in range(0, len(self._sent), MAX_CHUNK))
-            self._workers = _fork(_checker(self._session), self._count, self._pending)
-
-    def go_on(self, ordered: Sequence[str]) -> Generator[ManifestResult, None, None] | None:
-        """The results of the whole run from the workers already started, or None (none were,
-        or the run's order does not begin with their manifests: they are stopped)."""
-        workers, self._workers = self._workers, None
-        if workers is None:
-            return None
-        sent = len(self._sent)
-        if len(ordered) < sent or any(a != b for a, b in zip(self._sent, ordered)):
-            _stop(workers, [])
-            return None
-        self._pending.then(_chunks(list(itertools.islice(ordered, sent, None)), len(workers)))
-        return _collecting(workers, self._pending)
-
-    def stop(self) -> None:
-        """Discovery failed: the workers go."""
-        if self._workers is not None:
-            _stop(self._workers, [])
-            self._workers = None
 
 
 def _chain_results(first: ManifestResult, rest: Iterator[ManifestResult]) -> Iterator[ManifestResult]:
@@ -340,13 +280,15 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-#: What a worker inherits by fork: how to check one path (None: left out).
+#: What a worker inherits by fork: how to check one path (None: left out), and the chunks.
 _worker_check: Callable[[str], ManifestResult | None] | None = None
+_worker_chunks: list[list[str]] = []
 
 
-def _init_worker(check_path: Callable[[str], ManifestResult | None] | None) -> None:
-    global _worker_check
+def _init_worker(check_path: Callable[[str], ManifestResult | None] | None, chunks: list[list[str]]) -> None:
+    global _worker_check, _worker_chunks
     _worker_check = check_path
+    _worker_chunks = chunks
 
 
 def _check_chunk(paths: list[str]) -> list[ManifestResult]:
@@ -355,7 +297,7 @@ def _check_chunk(paths: list[str]) -> list[ManifestResult]:
 
 
 def _worker(connection: Any) -> None:
-    """Check the chunk of paths the parent sends, send back its results; ``None`` ends it.
+    """Check the chunk whose index the parent sends, send back its results; ``None`` ends it.
 
     The results (or the error that stopped the chunk, with its traceback as text) go back as
     one pickled message, so a worker that dies mid-chunk is seen as a closed connection.
@@ -363,13 +305,13 @@ def _worker(connection: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops the workers
     while True:
         try:
-            paths = connection.recv()
+            index = connection.recv()
         except (EOFError, OSError):  # the parent is gone
             return
-        if paths is None:
+        if index is None:
             return
         try:
-            message: Any = ("ok", _check_chunk(paths))
+            message: Any = ("ok", _check_chunk(_worker_chunks[index]))
         except BaseException as exc:  # passed on to the parent, which stops the run
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             message = ("error", exc, text)
@@ -404,46 +346,17 @@ def _check_in_workers(
     at most :data:`MAX_CHUNK` manifests, that is a few thousand results at most, whatever the
     size of the run. Closing the returned generator stops the workers.
     """
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")  # each worker inherits the compiled engines
     cap = worker_count(jobs, len(files))
     chunks = _chunks(files, cap)
     count = min(cap, len(chunks))
     if count < 2:  # one chunk: a worker would only add the cost of forking
         return (result for result in map(check_path, files) if result is not None)  # type: ignore[misc]
-    pending = _Pending(chunks)
-    return _collecting(_fork(check_path, count, pending), pending)
-
-
-#: Each worker by its connection: its process, and the chunks it holds (numbered), in order.
-_Workers = dict[Any, tuple[Any, "deque[tuple[int, list[str]]]"]]
-
-
-class _Pending:
-    """The chunks still to hand out, numbered in the run's order as they are taken (results
-    are put back in that order); more can follow (:meth:`EarlyWorkers.go_on`)."""
-
-    def __init__(self, chunks: Iterable[list[str]]) -> None:
-        self._chunks: Iterator[list[str]] = iter(chunks)
-        self._taken = 0
-
-    def then(self, chunks: Iterable[list[str]]) -> None:
-        self._chunks = itertools.chain(self._chunks, chunks)
-
-    def take(self) -> tuple[int, list[str]] | None:
-        chunk = next(self._chunks, None)
-        if chunk is None:
-            return None
-        self._taken += 1
-        return self._taken - 1, chunk
-
-
-def _fork(check_path: Callable[[str], ManifestResult | None], count: int, pending: _Pending) -> _Workers:
-    """``count`` workers, each given its first chunk as soon as it exists, then
-    :data:`PREFETCH` in all (fewer when ``pending`` runs out)."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")  # each worker inherits the compiled engines
-    _init_worker(check_path)
-    workers: _Workers = {}
+    _init_worker(check_path, chunks)
+    workers: dict[Any, tuple[Any, deque[int]]] = {}  # connection -> (process, chunks sent, in order)
+    pending = iter(range(len(chunks)))
     try:
         for _ in range(count):
             mine, theirs = context.Pipe()
@@ -451,18 +364,14 @@ def _fork(check_path: Callable[[str], ManifestResult | None], count: int, pendin
             process.start()
             theirs.close()
             workers[mine] = (process, deque())
-            _send_next(mine, workers[mine], pending)  # one each, then more
+            _send_next(mine, workers[mine], pending, chunks, 1)  # one each (count <= chunks), then more
         for _ in range(PREFETCH - 1):
             for connection, worker in workers.items():
-                _send_next(connection, worker, pending)
+                _send_next(connection, worker, pending, chunks, 1)
     except BaseException:
         _stop(workers, [])
         raise
-    return workers
-
-
-def _collecting(workers: _Workers, pending: _Pending) -> Generator[ManifestResult, None, None]:
-    collecting = _collect(workers, pending)
+    collecting = _collect(workers, pending, chunks)
     next(collecting)  # into its try: from here, closing it stops the workers even before a result
     return collecting
 
@@ -482,7 +391,8 @@ def _chunks(files: Sequence[str], workers: int) -> list[list[str]]:
     return chunks
 
 
-def _collect(workers: _Workers, pending: _Pending) -> Generator[ManifestResult, None, None]:
+def _collect(workers: dict[Any, tuple[Any, deque[int]]], pending: Iterator[int],
+             chunks: list[list[str]]) -> Generator[ManifestResult, None, None]:
     """The workers' results in chunk order (see :func:`_check_in_workers`)."""
     from multiprocessing.connection import wait
 
@@ -501,9 +411,9 @@ def _collect(workers: _Workers, pending: _Pending) -> Generator[ManifestResult, 
                     data = None
                 if data is None:  # the process is gone, and the chunk it was checking with it
                     process.join(5)
-                    raise WorkerDied(_died(process.exitcode, held[0][1] if held else []))
-                done, _ = held.popleft()
-                _send_next(connection, workers[connection], pending)  # before unpickling
+                    raise WorkerDied(_died(process.exitcode, chunks[held[0]] if held else []))
+                done = held.popleft()
+                _send_next(connection, workers[connection], pending, chunks, 1)  # before unpickling
                 if not held:
                     try:
                         connection.send(None)  # nothing left: the worker ends
@@ -533,7 +443,7 @@ def _stop(workers: dict[Any, tuple[Any, Any]], finished: list[Any]) -> None:
         process.join()
         connection.close()
     workers.clear()
-    _init_worker(None)
+    _init_worker(None, [])
 
 
 #: Chunks a worker has in hand: the one it checks, and the next, already in its pipe.
@@ -543,18 +453,20 @@ MIN_CHUNK = 64
 MAX_CHUNK = 256
 
 
-def _send_next(connection: Any, worker: tuple[Any, Any], pending: _Pending) -> None:
-    """Hand a worker the next chunk, if any is left; a worker that is gone stops the run."""
+def _send_next(connection: Any, worker: tuple[Any, Any], pending: Iterator[int], chunks: list[list[str]],
+               count: int) -> None:
+    """Hand a worker up to ``count`` more chunk indexes; a worker that is gone stops the run."""
     process, held = worker
-    taken = pending.take()
-    if taken is None:
-        return
-    held.append(taken)
-    try:
-        connection.send(taken[1])
-    except OSError:  # gone: never a BrokenPipeError, which reads as stdout's
-        process.join(5)
-        raise WorkerDied(_died(process.exitcode, held[0][1])) from None
+    for _ in range(count):
+        index = next(pending, None)
+        if index is None:
+            return
+        held.append(index)
+        try:
+            connection.send(index)
+        except OSError:  # gone: never a BrokenPipeError, which reads as stdout's
+            process.join(5)
+            raise WorkerDied(_died(process.exitcode, chunks[held[0]])) from None
 
 
 def _died(exitcode: int | None, held: list[str]) -> str:
