@@ -210,8 +210,6 @@ def _walk(top: str, listing: Listing | None = None) -> Iterator[str]:
     virtualenv by the ``pyvenv.cfg`` among its own entries, when it is listed. A folder that
     cannot be read stops the run (exit 2): a manifest in it could not be checked.
     """
-    if listing is not None:
-        listing.walking(top)
     pending: list[tuple[bool, str]] = [(True, top)]  # (a folder?, path), the next one last
     while pending:
         is_folder, path = pending.pop()
@@ -244,10 +242,14 @@ def _walk(top: str, listing: Listing | None = None) -> Iterator[str]:
             if listing is not None:
                 if name in Listing.NAMES:
                     listing.saw(path, entry)
+                elif name.casefold() in Listing.NAMES:
+                    listing.unsure(path)
                 if entry.is_symlink() or entry.is_dir(follow_symlinks=False):  # a folder not entered
                     listing.not_listed(entry.path)
         found.sort(reverse=True)  # names are unique in a folder: popped in name order
         pending.extend((folder, entry_path) for _, folder, entry_path in found)
+    if listing is not None:
+        listing.walked(top)
 
 
 class Listing:
@@ -258,19 +260,28 @@ class Listing:
     the walk's own listing already answers them. Only folders holding one of those names are
     kept, so memory does not grow with the tree. A folder the walk did not list (outside the
     folders given, hidden, a virtualenv, a symlink, one that vanished) gets ``None``: ask the
-    file system.
+    file system. So does every folder below a walk that has not ended (a folder not listed yet
+    is not one that holds nothing), and a folder holding a name that differs from one of
+    :data:`NAMES` only by case (``PolicyLint.toml``), which a case-insensitive file system
+    would take for it.
     """
 
     #: The entries configuration lookups ask about (``config.files.Chains``).
     NAMES = frozenset({".git", "policylint.toml", "pyproject.toml"})
 
     def __init__(self) -> None:
-        self._tops: list[str] = []
+        self._tops: list[str] = []  # folders whose walk has ended
         self._holding: dict[str, set[str]] = {}
         self._not_listed: set[str] = set()
+        self._unsure: set[str] = set()
 
-    def walking(self, top: str) -> None:
+    def walked(self, top: str) -> None:
+        """The walk of ``top`` has ended: its folders are answered for from now on."""
         self._tops.append(os.path.abspath(top))
+
+    def unsure(self, folder: str) -> None:
+        """``folder`` holds a name that differs from one of :data:`NAMES` only by case."""
+        self._unsure.add(os.path.abspath(folder))
 
     def saw(self, folder: str, entry: os.DirEntry[str]) -> None:
         """Keep ``entry`` as the file system would answer for it: ``.git`` when it exists
@@ -285,6 +296,8 @@ class Listing:
 
     def names(self, folder: str) -> frozenset[str] | set[str] | None:
         """Which of :data:`NAMES` the absolute ``folder`` holds, or None when it was not listed."""
+        if folder in self._unsure:
+            return None
         held = self._holding.get(folder)
         if held is not None:
             return held

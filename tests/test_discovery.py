@@ -130,3 +130,41 @@ def test_a_manifest_given_in_a_hidden_folder_keeps_its_configuration(tmp_path: P
     settings = {m["path"]: m.get("settings") for m in json.loads(checked.output)["manifests"]}
     assert settings[given] == {"fail-on": {"value": "warning", "origin": f"{tmp_path}/plain/.hidden/deep/pyproject.toml:2"}}
     assert settings["plain/x/mlproject.toml"] == {"fail-on": {"value": "warning", "origin": f"{tmp_path}/plain/x/pyproject.toml:2"}}
+
+
+def test_the_listing_answers_only_once_the_walk_has_ended(tmp_path: Path) -> None:
+    """A folder not listed yet is not a folder that holds nothing: until the walk ends, only
+    the folders it has listed that hold one of the names are answered for."""
+    from policylint.discovery import Listing
+
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "mlproject.toml").write_text("", "utf-8")
+    (tmp_path / "c" / "policylint.toml").write_text("", "utf-8")
+    listing = Listing()
+    walk = _walk(str(tmp_path), listing)
+    assert next(walk).endswith("a/mlproject.toml")
+    for folder in ("a", "b", "c"):
+        assert listing.names(str(tmp_path / folder)) is None, folder
+    list(walk)
+    assert listing.names(str(tmp_path / "b")) == set()
+    assert set(listing.names(str(tmp_path / "c")) or ()) == {"policylint.toml"}
+
+
+def test_a_name_that_differs_only_by_case_is_left_to_the_file_system(tmp_path: Path) -> None:
+    """``PolicyLint.toml`` is ``policylint.toml`` on a case-insensitive file system (macOS,
+    Windows) and not on this one: the listing does not decide, the file system does."""
+    from policylint.config.files import Chains
+    from policylint.discovery import Listing
+
+    for folder, name in (("a", "PolicyLint.toml"), ("b", "PYPROJECT.TOML"), ("c", ".Git")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / name).write_text('[tool.policylint]\nfail-on = "warning"\n', "utf-8")
+        (tmp_path / folder / "mlproject.toml").write_text("", "utf-8")
+    listing = Listing()
+    list(_walk(str(tmp_path), listing))
+    listed = Chains()
+    listed.listed = listing.names
+    for folder in ("a", "b", "c"):
+        assert listing.names(str(tmp_path / folder)) is None, folder
+        assert listed.of(tmp_path / folder) == Chains().of(tmp_path / folder)
