@@ -38,17 +38,13 @@ from policylint.expr import (
     _orderable,
     _type_of_value,
     arithmetic,
+    negate,
     render,
     render_count,
 )
-from policylint.schema import is_number
 
 #: How each comparison's text reads as Python; keys are the compiler's own operator texts.
 _OPERATORS = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "in": "in", "not in": "not in"}
-
-
-def _negate(value: Any) -> Any:
-    return -value if is_number(value) else ABSENT
 
 
 def _guarded_call(spec: CallSpec) -> Callable[..., Any]:
@@ -86,7 +82,7 @@ def _guarded_call(spec: CallSpec) -> Callable[..., Any]:
 _RUNTIME: dict[str, Any] = {
     "__builtins__": {},
     "_A": ABSENT,
-    "_neg": _negate,
+    "_neg": negate,
     "_arith": arithmetic,
     "_ord": _orderable,
     "_cont": _containable,
@@ -381,7 +377,10 @@ def rules_function(rules: Sequence[Rule], fail: FailureFactory) -> RulesFunction
                 condition_function(code)
         except _TOO_DEEP:
             by_closure.add(index)
-    return _rules_function(rules, fail, by_closure)
+    try:
+        return _rules_function(rules, fail, by_closure)
+    except _TOO_DEEP:  # a condition that compiles alone, but not a few levels deeper in the function
+        return _rules_function(rules, fail, range(len(rules)))  # every rule by its closures: flat
 
 
 def _rules_function(rules: Sequence[Rule], fail: FailureFactory, by_closure: Iterable[int]) -> RulesFunction:

@@ -30,7 +30,7 @@ from policylint.waivers import DEFAULT_MAX_WAIVER_DAYS, DEFAULT_WAIVER_WARN_DAYS
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from policylint.codegen import Rule
+    from policylint.codegen import Rule, RulesFunction
 
 
 class CompiledRule(NamedTuple):
@@ -78,9 +78,6 @@ class EngineOptions:
 
 
 _NONE: list[str] = []  # shared "did not fire"; never mutated
-#: The rules that fired for a manifest, as ``(index among those evaluated, messages)``, from its
-#: namespace and path (see :func:`policylint.codegen.rules_function`).
-RulesFunction = Callable[[Namespace, str], list[tuple[int, list[str]]]]
 
 
 def _codegen_rule(compiled: CompiledRule, compiler: Compiler) -> Rule:
@@ -96,6 +93,7 @@ def _codegen_rule(compiled: CompiledRule, compiler: Compiler) -> Rule:
     )
     return Rule(
         compiler.compile_condition(policy.when).code, compiled.condition.evaluate, compiled.message,
+        # Defensive: a variant without its tree (none today) would leave the message to its closure.
         variants=tuple((when, pieces) for when, pieces in variants if when is not None),
         default=compiler.compile_template(policy.message).pieces if all(when is not None for when, _ in variants) else None,
     )

@@ -553,7 +553,7 @@ class Compiler:
         self._expect_number(node.operand, operand)
         if operand.constant is not ABSENT:
             return _literal(-operand.constant, FieldType("number"))
-        return _Node(lambda ns: _negate(inner(ns)), FieldType("number"), code=self._code("neg", None, (operand,)))
+        return _Node(lambda ns: negate(inner(ns)), FieldType("number"), code=self._code("neg", None, (operand,)))
 
     def _bin_op(self, node: ast.BinOp) -> _Node:
         op = _ARITHMETIC.get(type(node.op))
@@ -938,7 +938,9 @@ def _number_too_long(text: str) -> str:
     return f"a number may be at most {MAX_NUMBER_CHARS} characters long; this one is {len(text):,}"
 
 
-def _negate(value: Any) -> Any:
+def negate(value: Any) -> Any:
+    """``-value`` as conditions compute it (the closures and generated code alike): absent
+    unless ``value`` is a number."""
     return -value if is_number(value) else ABSENT
 
 

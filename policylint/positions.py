@@ -59,7 +59,6 @@ _MAX_DEPTH = 100
 # look-ahead, so that there is exactly one reading: no shorter or different reading
 # can match instead, and a failure takes linear time.
 
-# Spaces, tabs and CRs: the blanks allowed inside a line.
 class _AlwaysMatches(Protocol):
     """A pattern that matches wherever it is tried: it may match the empty string, or it reads
     text the TOML parser already accepted. Typed so, ``match`` never gives None (no check at
@@ -72,6 +71,7 @@ def _always(pattern: str) -> _AlwaysMatches:
     return cast(_AlwaysMatches, re.compile(pattern))
 
 
+# Spaces, tabs and CRs: the blanks allowed inside a line.
 _BLANKS = _always(r"[ \t\r]*")
 # Blanks, line ends and comments (a comment runs to, not through, its line end).
 _SKIP_RE = r"[ \t\r\n]*(?:#[^\n]*[ \t\r\n]*)*"

@@ -248,5 +248,4 @@ def _dict(sub: Walk) -> Walk:
     return walk
 
 
-
 _ROOT = _table(_manifest_spec.ROOT, {})

@@ -38,7 +38,7 @@ from test_fuzz import fuzz, keys, seeds, toml_values, write_toml
 from policylint import toml
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = Path("/work/shared")
+SHARED = REPO.parent / "shared"  # ../shared beside the repository, as CI has it
 sys.path.insert(0, str(REPO / "benchmarks"))
 import corpus  # noqa: E402  (benchmarks/corpus.py: the benchmark's manifests)
 

@@ -38,7 +38,7 @@ from policylint.positions import KeyPath
 from policylint.schema import Problem, RawError, describe_model, explain, explain_errors
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_SCENARIOS = Path("/work/shared/scenarios")
+SHARED_SCENARIOS = REPO.parent / "shared" / "scenarios"  # ../shared beside the repository, as CI has it
 #: Field types as the old code computed them, from the models.
 DESCRIBED = describe_model(Manifest)
 COMPARED: dict[str, int] = {}
