@@ -177,23 +177,22 @@ class Chains:
             self._in_repo[path] = self._holds_git(path) or (parent != path and self._inside(parent))
         return self._in_repo[path]
 
-    def _own(self, path: str, names: Collection[str] | None = None) -> tuple[Path, ...]:
-        if names is None:
-            names = self.listed(path)
+    def _own(self, path: str, names: Collection[str] | None) -> tuple[Path, ...]:
+        """``path``'s own configuration file; ``names``: what ``self.listed`` says of it."""
         found = config_in(path, names)
         return (found,) if found else ()
 
     def _chain(self, path: str) -> tuple[Path, ...]:
         if path not in self._chains:
             parent = os.path.dirname(path)
-            self._chains[path] = (() if self._holds_git(path) else self._chain(parent)) + self._own(path)
+            self._chains[path] = (() if self._holds_git(path) else self._chain(parent)) + self._own(path, self.listed(path))
         return self._chains[path]
 
     def _nearest(self, path: str) -> tuple[Path, ...]:
         key = "nearest:" + path
         if key not in self._chains:
             parent = os.path.dirname(path)
-            self._chains[key] = self._own(path) or (self._nearest(parent) if parent != path else ())
+            self._chains[key] = self._own(path, self.listed(path)) or (self._nearest(parent) if parent != path else ())
         return self._chains[key]
 
 
