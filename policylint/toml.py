@@ -33,11 +33,11 @@ class TOMLError(Exception):
 
 def loads(text: str) -> dict[str, Any]:
     """``tomli.loads``, with its refusals as :class:`TOMLError` (or rtoml's identical result)."""
-    global _calls
+    global _calls, _fast
     if _calls < FAST_AFTER:
         _calls += 1
         if _calls == FAST_AFTER:
-            _load_fast()
+            _fast = _find_fast()
     elif _fast is not None and not _tomli_only(text):
         try:
             return _fast(text)  # type: ignore[no-any-return]
@@ -80,11 +80,6 @@ def _find_fast() -> Callable[[str], Any] | None:
     if not str(getattr(_rtoml, "__version__", "")).startswith(FAST_VERSIONS):
         return None  # another release may read some text differently: not proven, not used
     return _rtoml.deserialize  # type: ignore[no-any-return]
-
-
-def _load_fast() -> None:
-    global _fast
-    _fast = _find_fast()
 
 
 def fast_parser() -> str | None:
