@@ -18,21 +18,30 @@ def read_bounded(path: str | os.PathLike[str], limit: int, *, cut: bool = False)
     """The file's bytes; :class:`FileRefused` for a device, FIFO or socket, or past ``limit`` bytes
     (with ``cut``, the first ``limit + 1`` bytes instead, for a caller that says so itself).
 
-    The type is checked before opening (opening a FIFO would wait for a writer), following
-    symlinks, so a symlink to a regular file reads as that file.
+    A FIFO is opened without waiting for a writer and refused before any read; a symlink
+    to a regular file reads as that file.
     """
-    status = os.stat(path)
-    mode = status.st_mode
-    if not stat.S_ISREG(mode):
-        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
-        raise FileRefused(0, f"not a regular file ({kind})")
+    if _NONBLOCK:
+        # Opened without waiting (a FIFO with no writer opens at once), then asked what it is:
+        # one path lookup instead of two, about 2.5 us of every manifest. The descriptor's type
+        # is the opened file's own, so nothing can be swapped in between the two questions.
+        descriptor = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY)
+        try:
+            status = os.fstat(descriptor)
+            _refuse_unless_regular(status.st_mode)
+        except BaseException:
+            os.close(descriptor)
+            raise
+    else:  # no O_NONBLOCK (Windows): the type is checked before opening, which could block
+        status = os.stat(path)
+        _refuse_unless_regular(status.st_mode)
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     # Asking for limit + 1 bytes at once would allocate that much for every file (a MiB for a
     # manifest of a few KiB); the size the file has is asked for instead, and reading goes on
     # only when it gives that much (the file grew, or reports no size, as /proc files do).
     # A descriptor and os.read rather than open(): no buffered file object is built for a
     # read that takes the whole file at once (a few microseconds of every manifest).
     wanted = min(status.st_size, limit) + 1
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
         data = _read(descriptor, wanted)
         if len(data) == wanted and wanted <= limit:
@@ -42,6 +51,16 @@ def read_bounded(path: str | os.PathLike[str], limit: int, *, cut: bool = False)
     if len(data) > limit and not cut:
         raise FileRefused(0, f"larger than {limit:,} bytes, the limit for this kind of file")
     return data
+
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_NOCTTY = getattr(os, "O_NOCTTY", 0)  # a terminal device is refused, never made this process's
+
+
+def _refuse_unless_regular(mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
+        raise FileRefused(0, f"not a regular file ({kind})")
 
 
 def _read(descriptor: int, count: int) -> bytes:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from policylint.config.model import InForce, Origin
-from policylint.discovery import STDIN, PathList, in_order, position
+from policylint.discovery import STDIN, PathList, absolute, in_order, parent, position
 from policylint.engine import Engine
 from policylint.errors import PolicylintError
 from policylint.findings import ManifestResult
@@ -87,8 +87,9 @@ def plan(session: Session, found: Sequence[str]) -> Plan:
     number: dict[int, int] = {}  # id(state) -> its index in states
     indexes = array.array("I")
     excluded: list[tuple[str, Origin]] = []
+    cwd = os.getcwd()
     for count, path in enumerate(ordered):
-        state, origin = assign(session, path)
+        state, origin = assign(session, path, cwd)
         if origin is not None:
             if kept is None:
                 kept = PathList(itertools.islice(ordered, count))
@@ -105,12 +106,15 @@ def plan(session: Session, found: Sequence[str]) -> Plan:
     return Plan(paths, PerPath(paths, engines, indexes), PerPath(paths, states, indexes), excluded)
 
 
-def assign(session: Session, path: str) -> tuple[InForce, Origin | None]:
+def assign(session: Session, path: str, cwd: str | None = None) -> tuple[InForce, Origin | None]:
     """The configuration in force for one manifest, and the ``exclude`` glob's origin if one
-    leaves it out. The plan and ``--jobs`` workers both ask this, so they cannot disagree."""
-    absolute = None if path == STDIN else os.path.abspath(path)
-    state = session.in_force(os.getcwd() if absolute is None else os.path.dirname(absolute))
-    return state, None if absolute is None or not state.exclude else excluded_by(absolute, state)
+    leaves it out. The plan and ``--jobs`` workers both ask this, so they cannot disagree.
+    ``cwd``: the current folder, from a caller that asks for many manifests."""
+    if path == STDIN:
+        return session.in_force(os.getcwd()), None
+    full = absolute(path, cwd)
+    state = session.in_force(parent(full))
+    return state, None if not state.exclude else excluded_by(full, state)
 
 
 def plan_and_check(
@@ -132,8 +136,10 @@ def plan_and_check(
     if files:  # compiled before forking, so the workers inherit it (most runs have one configuration)
         session.engine(assign(session, files[0])[0])
 
+    cwd = os.getcwd()
+
     def check_path(path: str) -> ManifestResult | None:
-        state, origin = assign(session, path)
+        state, origin = assign(session, path, cwd)
         return None if origin is not None else check_one(session.engine(state), path)
 
     checked = _check_in_workers(check_path, files, jobs)

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from policylint.discovery import STDIN, PathList, _walk, discover, position
+from hypothesis import given
+from hypothesis import strategies as st
+
+from policylint.discovery import STDIN, PathList, _display, _displayed, _walk, absolute, discover, parent, position
 
 
 @pytest.mark.parametrize("count", [0, 1, PathList.BLOCK - 1, PathList.BLOCK, PathList.BLOCK + 1, 3 * PathList.BLOCK + 7])
@@ -168,3 +171,31 @@ def test_a_name_that_differs_only_by_case_is_left_to_the_file_system(tmp_path: P
     for folder in ("a", "b", "c"):
         assert listing.names(str(tmp_path / folder)) is None, folder
         assert listed.of(tmp_path / folder) == Chains().of(tmp_path / folder)
+
+
+#: Path parts as a user or a file system could spell them: odd ones included.
+_PARTS = st.sampled_from(["a", "b c", ".", "..", "", ".hidden", "x.toml", "-", "é", "a\\b"])
+_PATHS = st.lists(_PARTS, max_size=6).map("/".join)
+
+
+@pytest.mark.skipif(os.sep != "/", reason="the fast paths are POSIX's; elsewhere os.path answers")
+@given(path=_PATHS, cwd=st.sampled_from(["/", "/work", "/work/x y", "/a/.b", "//n", "/t/"]), leading=st.booleans())
+def test_absolute_and_parent_answer_as_os_path_does(path: str, cwd: str, leading: bool) -> None:
+    """Planning's shortcuts for ``abspath`` and ``dirname`` (discovery.absolute, parent) give
+    what ``os.path`` gives, for normal paths (their fast way) and odd ones (handed on)."""
+    path = "/" + path if leading else path
+    if not path:
+        return
+    expected = os.path.normpath(os.path.join(cwd, path))
+    full = absolute(path, cwd)
+    assert full == expected
+    assert parent(full) == os.path.dirname(full)
+
+
+@pytest.mark.skipif(os.sep != "/", reason="the fast path is POSIX's; elsewhere every path is normalised")
+@given(top=_PATHS, below=st.lists(st.sampled_from(["a", "b c", ".x", "mlproject.toml", "é"]), min_size=1, max_size=4))
+def test_paths_found_below_a_folder_are_shown_as_display_shows_them(top: str, below: list[str]) -> None:
+    """Only the folder given is normalised: the names below it come from the file system."""
+    top = top or "."
+    found = os.path.join(top, *below)
+    assert list(_displayed(top, [found])) == [_display(found)]

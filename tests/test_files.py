@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,17 +31,22 @@ def test_a_file_that_grew_after_its_size_was_read_is_still_bounded(tmp_path: Pat
     is a /proc file that reports 0) is read on, up to the limit and no further."""
     path = tmp_path / "m.toml"
     path.write_bytes(b"y" * 5000)
-    real_stat = os.stat
+    asked = []
 
-    def shrunk(target: object, *args: object, **kwargs: object) -> os.stat_result:
-        status = real_stat(target, *args, **kwargs)  # type: ignore[arg-type]
-        return os.stat_result((status.st_mode, *status[1:6], 10, *status[7:]))
+    def shrunk(real: Any) -> Any:
+        def ask(target: object, *args: object, **kwargs: object) -> os.stat_result:
+            asked.append(target)
+            status = real(target, *args, **kwargs)
+            return os.stat_result((status.st_mode, *status[1:6], 10, *status[7:]))
+        return ask
 
-    monkeypatch.setattr(os, "stat", shrunk)
+    monkeypatch.setattr(os, "stat", shrunk(os.stat))
+    monkeypatch.setattr(os, "fstat", shrunk(os.fstat))  # where the file is opened first (POSIX)
     assert read_bounded(path, 100_000) == b"y" * 5000
     assert read_bounded(path, 3000, cut=True) == b"y" * 3001
     with pytest.raises(FileRefused):
         read_bounded(path, 3000)
+    assert asked  # the shrunk size was the one read
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc files report a size of 0 on Linux only")
@@ -67,3 +73,28 @@ def test_short_reads_still_give_the_whole_file_and_its_bound(tmp_path: Path, mon
     if size > 99:
         with pytest.raises(FileRefused):
             read_bounded(path, 99)
+
+
+@pytest.mark.skipif(not hasattr(os, "O_NONBLOCK"), reason="without O_NONBLOCK a FIFO is refused by a stat before opening")
+def test_a_fifo_is_refused_at_once_even_with_a_writer_waiting(tmp_path: Path) -> None:
+    """Opened without blocking, asked what it is, refused before a byte is read: a writer that
+    has data ready changes nothing."""
+    fifo = tmp_path / "m.toml"
+    os.mkfifo(fifo)
+    writer = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # holds the FIFO open, with data in it
+    try:
+        os.write(writer, b'schema_version = 1\n')
+        with pytest.raises(FileRefused, match="not a regular file \\(a FIFO\\)"):
+            read_bounded(fifo, 1000)
+        assert os.read(writer, 100) == b"schema_version = 1\n"  # still there: nothing was read
+    finally:
+        os.close(writer)
+
+
+def test_a_folder_is_refused_and_no_descriptor_is_left_open(tmp_path: Path) -> None:
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    for _ in range(50):
+        with pytest.raises(FileRefused, match="a folder"):
+            read_bounded(tmp_path, 1000)
+    if before is not None:
+        assert len(os.listdir("/proc/self/fd")) == before

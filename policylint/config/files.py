@@ -18,6 +18,8 @@ from typing import Annotated, Any
 
 from policylint import toml
 from policylint.config.model import Layer, Origin, Setting
+from policylint.discovery import absolute
+from policylint.discovery import parent as parent_of
 from policylint.errors import ConfigError, UsageError, located
 from policylint.positions import KeyPath, SourceIndex
 from policylint.schema import Kind, describe_model, explain
@@ -156,8 +158,8 @@ class Chains:
         Only the folders above are remembered: a folder holds one manifest, so remembering the
         manifests' own folders would cost memory in proportion to the run and save nothing.
         """
-        path = os.path.abspath(folder)
-        parent = os.path.dirname(path)
+        path = absolute(folder) if type(folder) is str else os.path.abspath(folder)
+        parent = parent_of(path)
         names = self.listed(path)
         if ".git" in names if names is not None else os.path.exists(os.path.join(path, ".git")):
             return self._own(path, names)
