@@ -38,6 +38,7 @@ multi-line string at the end of the text.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any, NamedTuple, Protocol, cast
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping
@@ -183,16 +184,19 @@ _STATEMENT_RE = (
 # to it); but the engine keeps no state to go back to, and reads a region in two thirds of
 # the time: 2.6 us instead of 3.8 for the 520 characters of a manifest of
 # benchmarks/corpus.py, most of it the repetition of lines.
-_BARE_POSSESSIVE = _BARE + "+"  # [A-Za-z0-9_-]++
+#: Python 3.11's possessive repetition marker; Python 3.10 has none and reads the same
+#: regions with backtracking repetitions, only slower.
+_P = "+" if sys.version_info >= (3, 11) else ""
+_BARE_POSSESSIVE = _BARE + _P  # [A-Za-z0-9_-]++
 _ONE_LINE_FLAT_ARRAY_RE = (
-    r"""\[(?:[ \t\r,]++(?![ \t\r,])|"(?!"")[^"\\\n]*+"|'(?!'')[^'\n]*+'|"""
-    + rf"{_SCALAR_RE}+(?![A-Za-z0-9_+\-.:]))*+\]"  # a scalar: [A-Za-z0-9_+\-.:]++
+    rf"""\[(?:[ \t\r,]+{_P}(?![ \t\r,])|"(?!"")[^"\\\n]*{_P}"|'(?!'')[^'\n]*{_P}'|"""
+    + rf"{_SCALAR_RE}{_P}(?![A-Za-z0-9_+\-.:]))*{_P}\]"  # a scalar: [A-Za-z0-9_+\-.:]++
 )
 _ONE_LINE_VALUE_RE = r"""(?:[^\[{ \t\r"'\n]|"(?!"")|'(?!'')|(?=\n)|""" + _ONE_LINE_FLAT_ARRAY_RE + ")"
 # (Empty lines first: the order costs or saves a tenth of the time, not the reading.)
 _REGION_RE = (
-    rf"(?<![^\n])(?:\n|{_BARE_POSSESSIVE}[ \t\r]*+=[ \t\r]*+{_ONE_LINE_VALUE_RE}[^\n]*+\n"
-    rf"|\[{_BARE_POSSESSIVE}(?:\.{_BARE_POSSESSIVE})*+\][^\n]*+\n|[ \t\r]*+(?:#[^\n]*+)?+\n)++"
+    rf"(?<![^\n])(?:\n|{_BARE_POSSESSIVE}[ \t\r]*{_P}=[ \t\r]*{_P}{_ONE_LINE_VALUE_RE}[^\n]*{_P}\n"
+    rf"|\[{_BARE_POSSESSIVE}(?:\.{_BARE_POSSESSIVE})*{_P}\][^\n]*{_P}\n|[ \t\r]*{_P}(?:#[^\n]*{_P})?{_P}\n)+{_P}"
 )
 # One step of the scan while no [[array]] has been seen (headers then depend on the
 # arrays' lengths): group 1, a region; else ``_STATEMENT_RE``, its groups 1 further on.
