@@ -25,7 +25,11 @@ def read_bounded(path: str | os.PathLike[str], limit: int, *, cut: bool = False)
         # Opened without waiting (a FIFO with no writer opens at once), then asked what it is:
         # one path lookup instead of two, about 2.5 us of every manifest. The descriptor's type
         # is the opened file's own, so nothing can be swapped in between the two questions.
-        descriptor = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY)
+        try:
+            descriptor = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY)
+        except OSError:  # a socket cannot be opened at all: say what it is, as for the others
+            _refuse_unless_regular(os.stat(path).st_mode)
+            raise
         try:
             status = os.fstat(descriptor)
             _refuse_unless_regular(status.st_mode)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,13 @@ def test_a_folder_is_refused_and_no_descriptor_is_left_open(tmp_path: Path) -> N
             read_bounded(tmp_path, 1000)
     if before is not None:
         assert len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix sockets here")
+def test_a_socket_is_refused_as_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A socket cannot be opened: the refusal still says what it is, not the open's error."""
+    monkeypatch.chdir(tmp_path)  # a relative name: a socket's path has a length limit
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind("m.toml")
+        with pytest.raises(FileRefused, match=r"not a regular file \(a device or socket\)"):
+            read_bounded("m.toml", 1000)
