@@ -326,6 +326,8 @@ def absolute(path: str, cwd: str | None = None) -> str:
     Normal means ``/``-separated (POSIX), with no empty, ``.`` or ``..`` part and no trailing
     ``/``; any other path, a hidden folder's included, goes to ``abspath``.
     """
+    if os.sep != "/":  # Windows: the system's answer (D:x is below drive D's own current folder)
+        return os.path.abspath(path)
     normal = not (os.sep != "/" or not path or "/." in path or "//" in path or path[0] == "." or path[-1] == "/")
     if normal and path[0] == "/":
         return path

@@ -192,6 +192,20 @@ def test_absolute_and_parent_answer_as_os_path_does(path: str, cwd: str, leading
     assert parent(full) == os.path.dirname(full)
 
 
+@pytest.mark.parametrize("path", ["D:x\\mlproject.toml", "x.\\mlproject.toml", "C:\\a\\b", "a/b", "con"])
+def test_absolute_is_abspath_where_the_separator_is_another(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    """On Windows ``abspath`` is the system's (``D:x`` is below drive D's own current folder,
+    trailing dots go), which joining onto the current folder does not give: it answers."""
+    import ntpath
+    import types
+
+    from policylint import discovery
+
+    windows_path = types.SimpleNamespace(abspath=lambda p: f"<abspath of {p}>", normpath=ntpath.normpath, join=ntpath.join)
+    monkeypatch.setattr(discovery, "os", types.SimpleNamespace(sep="\\", path=windows_path, getcwd=lambda: "C:\\work"))
+    assert absolute(path, "C:\\work") == absolute(path) == f"<abspath of {path}>"
+
+
 @pytest.mark.skipif(os.sep != "/", reason="the fast path is POSIX's; elsewhere every path is normalised")
 @given(top=_PATHS, below=st.lists(st.sampled_from(["a", "b c", ".x", "mlproject.toml", "é"]), min_size=1, max_size=4))
 def test_paths_found_below_a_folder_are_shown_as_display_shows_them(top: str, below: list[str]) -> None:
