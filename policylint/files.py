@@ -18,28 +18,24 @@ def read_bounded(path: str | os.PathLike[str], limit: int, *, cut: bool = False)
     """The file's bytes; :class:`FileRefused` for a device, FIFO or socket, or past ``limit`` bytes
     (with ``cut``, the first ``limit + 1`` bytes instead, for a caller that says so itself).
 
-    A FIFO is opened without waiting for a writer and refused before any read; a symlink
-    to a regular file reads as that file.
+    Nothing but a regular file is opened (a symlink to one reads as that file); one swapped in
+    for it between the two questions is opened without waiting (a FIFO) and refused before any
+    read.
     """
+    # Asked what it is before it is opened: opening a device can do something (a serial port
+    # resets the board on it, a watchdog arms), and a symlink in a repository may point at one.
+    status = os.stat(path)
+    _refuse_unless_regular(status.st_mode)
+    descriptor = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY | _BINARY)
     if _NONBLOCK:
-        # Opened without waiting (a FIFO with no writer opens at once), then asked what it is:
-        # one path lookup instead of two, about 2.5 us of every manifest. The descriptor's type
-        # is the opened file's own, so nothing can be swapped in between the two questions.
-        try:
-            descriptor = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY)
-        except OSError:  # a socket cannot be opened at all: say what it is, as for the others
-            _refuse_unless_regular(os.stat(path).st_mode)
-            raise
+        # Asked again of the file opened, should another have been put in its place since:
+        # opened without waiting (a FIFO with no writer opens at once), refused before a read.
         try:
             status = os.fstat(descriptor)
             _refuse_unless_regular(status.st_mode)
         except BaseException:
             os.close(descriptor)
             raise
-    else:  # no O_NONBLOCK (Windows): the type is checked before opening, which could block
-        status = os.stat(path)
-        _refuse_unless_regular(status.st_mode)
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     # Asking for limit + 1 bytes at once would allocate that much for every file (a MiB for a
     # manifest of a few KiB); the size the file has is asked for instead, and reading goes on
     # only when it gives that much (the file grew, or reports no size, as /proc files do).
@@ -59,6 +55,7 @@ def read_bounded(path: str | os.PathLike[str], limit: int, *, cut: bool = False)
 
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _NOCTTY = getattr(os, "O_NOCTTY", 0)  # a terminal device is refused, never made this process's
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 def _refuse_unless_regular(mode: int) -> None:

@@ -42,7 +42,7 @@ def test_a_file_that_grew_after_its_size_was_read_is_still_bounded(tmp_path: Pat
         return ask
 
     monkeypatch.setattr(os, "stat", shrunk(os.stat))
-    monkeypatch.setattr(os, "fstat", shrunk(os.fstat))  # where the file is opened first (POSIX)
+    monkeypatch.setattr(os, "fstat", shrunk(os.fstat))  # asked again of the file opened (POSIX)
     assert read_bounded(path, 100_000) == b"y" * 5000
     assert read_bounded(path, 3000, cut=True) == b"y" * 3001
     with pytest.raises(FileRefused):
@@ -76,12 +76,22 @@ def test_short_reads_still_give_the_whole_file_and_its_bound(tmp_path: Path, mon
             read_bounded(path, 99)
 
 
-@pytest.mark.skipif(not hasattr(os, "O_NONBLOCK"), reason="without O_NONBLOCK a FIFO is refused by a stat before opening")
-def test_a_fifo_is_refused_at_once_even_with_a_writer_waiting(tmp_path: Path) -> None:
-    """Opened without blocking, asked what it is, refused before a byte is read: a writer that
-    has data ready changes nothing."""
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("swapped", [False, True], ids=["fifo", "fifo-swapped-in-after-stat"])
+def test_a_fifo_is_refused_at_once_even_with_a_writer_waiting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              swapped: bool) -> None:
+    """Refused before a byte is read, a writer with data ready changing nothing: by ``stat``
+    before opening, or (a FIFO put in the file's place after that) opened without blocking
+    and refused by ``fstat`` of what was opened."""
     fifo = tmp_path / "m.toml"
     os.mkfifo(fifo)
+    if swapped:
+        if not hasattr(os, "O_NONBLOCK"):
+            pytest.skip("without O_NONBLOCK only the stat before opening protects")
+        regular = tmp_path / "regular.toml"
+        regular.write_bytes(b"")
+        real_stat = os.stat
+        monkeypatch.setattr(os, "stat", lambda path, *a, **k: real_stat(regular if Path(path) == fifo else path, *a, **k))
     writer = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # holds the FIFO open, with data in it
     try:
         os.write(writer, b'schema_version = 1\n')
@@ -90,6 +100,24 @@ def test_a_fifo_is_refused_at_once_even_with_a_writer_waiting(tmp_path: Path) ->
         assert os.read(writer, 100) == b"schema_version = 1\n"  # still there: nothing was read
     finally:
         os.close(writer)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="no /dev/null here")
+def test_a_device_is_refused_without_being_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a device can act (a serial port resets its board, a watchdog arms): a manifest
+    that is a symlink to one is refused by what ``stat`` says, and never opened."""
+    link = tmp_path / "mlproject.toml"
+    link.symlink_to("/dev/null")
+    opened: list[object] = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda path, *a, **k: opened.append(path) or real_open(path, *a, **k))
+    with pytest.raises(FileRefused, match=r"not a regular file \(a device or socket\)"):
+        read_bounded(link, 1000)
+    assert opened == []
+    regular = tmp_path / "regular.toml"
+    regular.write_bytes(b"x = 1\n")
+    assert read_bounded(regular, 1000) == b"x = 1\n"
+    assert opened == [regular]  # the spy sees the opens that do happen
 
 
 def test_a_folder_is_refused_and_no_descriptor_is_left_open(tmp_path: Path) -> None:
