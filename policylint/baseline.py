@@ -31,10 +31,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from policylint.errors import UsageError
+from policylint.files import read_bounded
 from policylint.findings import Decision, Finding, ManifestResult, RuleInfo
 
 #: Bump when the recipe changes: every baseline written before would go stale at once.
 RECIPE = "policylint-fingerprint/1"
+#: A baseline file is read only up to this size (50,000 findings take about 10 MiB): the
+#: configuration a repository controls names it, so it must not hang or fill the gate.
+MAX_BASELINE_BYTES = 64 << 20
 #: Written at the top of every baseline file.
 HEADER = (
     "# policylint baseline: findings accepted when policylint was adopted; new ones still fail.\n"
@@ -169,11 +173,12 @@ def load(file: Path) -> list[Entry]:
     from policylint import toml
 
     try:
-        text = file.read_text("utf-8")
+        text = read_bounded(file, MAX_BASELINE_BYTES).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"baseline: cannot read {file}: not UTF-8 text ({exc.reason} at byte {exc.start:,})") from None
     except OSError as exc:
-        raise UsageError(
-            f"baseline: cannot read {file}: {exc.strerror or exc} (write one with `policylint check --write-baseline {file}`)"
-        ) from None
+        hint = f" (write one with `policylint check --write-baseline {file}`)" if isinstance(exc, FileNotFoundError) else ""
+        raise UsageError(f"baseline: cannot read {file}: {exc.strerror or exc}{hint}") from None
     try:
         data = toml.loads(text)
     except toml.TOMLError as exc:
@@ -191,9 +196,10 @@ def _manifest_data(path: str) -> Any:
     """A manifest's parsed data, re-read only for manifests that have findings to match."""
     from policylint import toml
 
+    from policylint.manifest import MAX_MANIFEST_BYTES
+
     try:
-        with open(path, "rb") as stream:
-            return toml.loads(stream.read().decode("utf-8").removeprefix("\ufeff"))
+        return toml.loads(read_bounded(path, MAX_MANIFEST_BYTES).decode("utf-8").removeprefix("\ufeff"))
     except (OSError, UnicodeDecodeError, toml.TOMLError):
         return None
 

@@ -376,7 +376,9 @@ def _session(config_path: str | None, org_config: str | None, disabled: tuple[st
     config = None
     if config_path is not None:
         if not Path(config_path).is_file():
-            raise UsageError(f"--config: no such file: {config_path}")
+            from policylint.files import not_a_file
+
+            raise UsageError(f"--config: {not_a_file(config_path)}: {config_path}")
         config = load_config(Path(config_path))
     origins = {name: "--disable-plugin" for name in disabled}
     org_disabled = list(org.disable_plugins) if org is not None else []

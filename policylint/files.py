@@ -60,8 +60,22 @@ _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 def _refuse_unless_regular(mode: int) -> None:
     if not stat.S_ISREG(mode):
-        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
-        raise FileRefused(0, f"not a regular file ({kind})")
+        raise FileRefused(0, _not_regular(mode))
+
+
+def _not_regular(mode: int) -> str:
+    kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
+    return f"not a regular file ({kind})"
+
+
+def not_a_file(path: str | os.PathLike[str]) -> str:
+    """Why a path named as a file is none (``os.path.isfile`` said no): "no such file", or
+    what it is instead, so a FIFO is not reported as missing."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "no such file"
+    return _not_regular(mode) if not stat.S_ISREG(mode) else "no such file"
 
 
 def _read(descriptor: int, count: int) -> bytes:

@@ -30,14 +30,15 @@ def explain(manifest: str, show_all: bool, facts: bool, output_format: str, toda
     from pathlib import Path
 
     from policylint.errors import ExitCode
-    from policylint.manifest import load_manifest
+    from policylint.files import read_bounded
+    from policylint.manifest import MAX_MANIFEST_BYTES, load_manifest
     from policylint.trail import as_data, iter_text, mermaid, walk
 
     path = Path(manifest)
     if not path.is_file():
         raise UsageError(f"no such manifest: {manifest}")
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path, MAX_MANIFEST_BYTES, cut=True)  # one byte over: the loader says it is too large
     except OSError as exc:
         raise UsageError(f"cannot read {manifest}: {exc.strerror or exc}") from None
     session = _session(config_path, org_config, (), None, _parse_today(today))

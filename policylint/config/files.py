@@ -21,6 +21,7 @@ from policylint.config.model import Layer, Origin, Setting
 from policylint.discovery import absolute
 from policylint.discovery import parent as parent_of
 from policylint.errors import ConfigError, UsageError, located
+from policylint.files import not_a_file, read_bounded
 from policylint.positions import KeyPath, SourceIndex
 from policylint.schema import Kind, describe_model, explain
 
@@ -29,6 +30,9 @@ PYPROJECT = "pyproject.toml"
 #: The organisation's configuration file, set by a platform team in CI images and workflows.
 ORG_ENV = "POLICYLINT_ORG_CONFIG"
 TOOL = "policylint"
+#: A configuration file (the repository's or the organisation's) is read only up to this size:
+#: a repository must not be able to fill the gate's memory with its pyproject.toml.
+MAX_CONFIG_FILE_BYTES = 1 << 20
 
 
 @functools.cache
@@ -206,8 +210,14 @@ def find_chain(folder: Path) -> tuple[Path, ...]:
 def _has_tool_table(path: Path) -> bool:
     """Whether a pyproject.toml configures policylint; a near-miss name there is an error."""
     try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
+        raw = read_bounded(path, MAX_CONFIG_FILE_BYTES, cut=True)
+    except OSError:
+        return False
+    if len(raw) > MAX_CONFIG_FILE_BYTES:  # claimed when it may configure us: loading says it is too large
+        return b"policylint" in raw
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
         return False
     try:
         tool = toml.loads(text).get("tool", {})
@@ -260,7 +270,7 @@ def org_config_path(flag: str | None) -> Path | None:
         return None
     what = "--org-config" if flag is not None else ORG_ENV
     if not Path(chosen).is_file():
-        raise UsageError(f"{what}: no such file: {chosen}")
+        raise UsageError(f"{what}: {not_a_file(chosen)}: {chosen}")
     return Path(chosen)
 
 
@@ -277,7 +287,7 @@ def _same_file(a: Path, b: Path) -> bool:
 def load_config(path: Path, layer: Layer = "repo") -> Settings:
     """Read and check one configuration file; ``layer`` is ``repo`` or ``org``."""
     try:
-        text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+        text = read_bounded(path, MAX_CONFIG_FILE_BYTES).decode("utf-8").removeprefix("\ufeff")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
     try:
