@@ -122,3 +122,11 @@ def test_explain_reads_a_manifest_over_the_limit_as_check_does(repo: Path) -> No
     assert checked.returncode == explained.returncode == 1, explained.stderr
     assert "MAN001" in checked.stdout and "MAN001" in explained.stdout
     assert sys.getsizeof(explained.stdout) < MAX_MANIFEST_BYTES  # the text is not echoed back
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_an_organisation_configuration_that_is_a_fifo_is_refused_without_waiting(repo: Path) -> None:
+    os.mkfifo(repo / "org.toml")
+    proc = run("check", "--today", TODAY, ".", cwd=repo, env={"POLICYLINT_ORG_CONFIG": str(repo / "org.toml")})
+    assert proc.returncode == 2
+    assert proc.stderr == f"policylint: error: POLICYLINT_ORG_CONFIG: not a regular file (a FIFO): {repo / 'org.toml'}\n"
