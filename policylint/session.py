@@ -18,7 +18,7 @@ from policylint.config import layers
 from policylint.config.files import Chains, Settings, load_config, plugin_settings
 from policylint.config.model import BUILT_IN, InForce, Origin
 from policylint.engine import Engine, EngineOptions, RuleSet, builtin_rules
-from policylint.errors import PluginError, PolicylintError
+from policylint.errors import ConfigError, PluginError, PolicylintError
 from policylint.expr import Function
 from policylint.findings import RuleInfo
 from policylint.manifest import ext_model_check
@@ -193,6 +193,16 @@ class Session:
             if path not in self._extra_packs:
                 self._extra_packs[path] = load_pack(path)._replace(owner="policy-paths")
         extra = [self._extra_packs[path] for path in policy_paths]
+        # A pack is known by its name (``pack-versions``): a second pack of one name would make
+        # the first's current version read as its own, and a repository could then pin it older.
+        names = {pack.name: pack for pack in self.packs}
+        for pack in extra:
+            other = names.setdefault(pack.name, pack)
+            if other is not pack:
+                raise ConfigError(
+                    f"{pack.path}: policy-paths: pack {pack.name!r} has the name of a pack already loaded "
+                    f"({other.path}); a pack from policy-paths needs a name of its own"
+                )
         for pack in extra:
             self.pack_origins.setdefault(pack.name, Origin("built-in", f"pack {pack.name} ({pack.path})", str(pack.path)))
         return [*self.packs, *extra]
