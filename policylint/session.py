@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import inspect
+import os
 from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -198,7 +199,7 @@ class Session:
         names = {pack.name: pack for pack in self.packs}
         for pack in extra:
             other = names.setdefault(pack.name, pack)
-            if other is not pack:
+            if other is not pack and os.path.realpath(other.path) != os.path.realpath(pack.path):
                 raise ConfigError(
                     f"{pack.path}: policy-paths: pack {pack.name!r} has the name of a pack already loaded "
                     f"({other.path}); a pack from policy-paths needs a name of its own"

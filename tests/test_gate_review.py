@@ -51,3 +51,12 @@ def test_a_repository_pack_with_a_name_of_its_own_still_loads(repo: Path) -> Non
     assert proc.returncode == 1, proc.stderr
     (result,) = json.loads(proc.stdout)["manifests"]
     assert [(f["rule"], f["severity"]) for f in result["findings"]] == [("PRM005", "error")]
+
+
+def test_one_pack_folder_named_by_two_files_is_one_pack(repo: Path) -> None:
+    """The root's and a team's file may both name the same folder (spelled from each)."""
+    write(repo / "pk" / "pack.toml", '[pack]\nname = "mine"\nversion = "1"\ndescription = "mine"\n')
+    write(repo / "policylint.toml", 'policy-paths = ["pk"]\n')
+    write(repo / "svc" / "policylint.toml", 'policy-paths = ["../pk"]\n')
+    proc = check(repo)
+    assert proc.returncode == 1, proc.stderr
