@@ -204,7 +204,9 @@ def _inside_git_work_tree(folder: str) -> bool:
 def _walk(top: str, listing: Listing | None = None) -> Iterator[str]:
     """Every ``mlproject.toml`` below ``top`` outside git, in the run's order (each folder's
     entries by name, depth first: a run over one folder needs no sort); hidden folders,
-    virtualenvs and vendored folders are not entered.
+    virtualenvs and vendored folders are not entered. Any entry of that name but a folder is a
+    manifest (a symlink to a device, a FIFO: refused when read, never skipped in silence); a
+    folder of that name is searched like any other.
 
     One ``scandir`` per folder and no other system call: a folder is recognised as a
     virtualenv by the ``pyvenv.cfg`` among its own entries, when it is listed. A folder that
@@ -232,11 +234,10 @@ def _walk(top: str, listing: Listing | None = None) -> Iterator[str]:
         found: list[tuple[str, bool, str]] = []
         for entry in entries:
             name = entry.name
-            if name == MANIFEST_NAME:
-                if entry.is_file():
-                    found.append((name, False, entry.path))
-                    continue
-            elif entry.is_dir(follow_symlinks=False) and not _skipped(name):
+            if name == MANIFEST_NAME and not entry.is_dir(follow_symlinks=False):
+                found.append((name, False, entry.path))
+                continue
+            if entry.is_dir(follow_symlinks=False) and not _skipped(name):
                 found.append((name, True, entry.path))
                 continue
             if listing is not None:

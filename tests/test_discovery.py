@@ -98,8 +98,10 @@ def test_the_listing_answers_as_the_file_system_would(tmp_path: Path) -> None:
         assert names is None or set(names) == expected, folder
         assert names is not None or folder not in walked, folder
     for unlisted in ("plain/.hidden", "plain/.hidden/deep", "plain/venv-like", "plain/venv-like/in", "plain/node_modules/pkg",
-                     "plain/linked", "repo/.git", "plain/mlproject.toml/inside"):
+                     "plain/linked", "repo/.git"):
         assert listing.names(str(tmp_path / unlisted)) is None, unlisted
+    # a folder named like the manifest is searched like any other (found in review: it hid the manifests in it)
+    assert listing.names(str(tmp_path / "plain/mlproject.toml/inside")) == {"policylint.toml"}
     assert listing.names(str(tmp_path.parent)) is None  # above the folder walked
 
 

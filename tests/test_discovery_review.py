@@ -1,0 +1,74 @@
+"""Review of discovery from the side of a team that owns the repository under check and wants a
+failing manifest through the gate: each test is a way a manifest that should be checked was
+left out without a word, or checked as something else (found in review)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SCENARIOS
+from test_changes import Repo, isolated_env
+
+from policylint import discovery
+from policylint.discovery import discover
+
+FAILING = (SCENARIOS / "02-knowledge-via-fine-tuning.toml").read_text("utf-8")  # RAG001
+PASSING = (SCENARIOS / "01-format-at-scale.toml").read_text("utf-8")
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, dict, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "policylint", "check", "--today", "2026-12-01", "--format", "json", *args],
+        cwd=cwd, env=env, capture_output=True, check=False,
+    )
+    report = json.loads(proc.stdout) if proc.stdout.strip() else {}
+    return proc.returncode, report, proc.stderr.decode()
+
+
+def verdicts(report: dict) -> dict[str, list[str]]:
+    return {m["path"]: [f["rule"] for f in m["findings"]] for m in report["manifests"]}
+
+
+@pytest.fixture()
+def env(tmp_path: Path) -> dict[str, str]:
+    return isolated_env(tmp_path)
+
+
+@pytest.fixture()
+def repo(tmp_path: Path, env: dict[str, str]) -> Repo:
+    return Repo(tmp_path.resolve() / "repo", env)
+
+
+# ------------------------------------------------- outside git: what a file named mlproject.toml is
+
+
+def test_a_folder_named_like_the_manifest_is_searched_outside_git(tmp_path: Path) -> None:
+    """The walk neither took a folder called ``mlproject.toml`` as a manifest nor entered it, so
+    a manifest inside it was never found (git's view finds it)."""
+    (tmp_path / "svc" / "mlproject.toml").mkdir(parents=True)
+    (tmp_path / "svc" / "mlproject.toml" / "mlproject.toml").write_text(FAILING, "utf-8")
+    code, report, _ = run(cwd=tmp_path)
+    assert verdicts(report) == {"svc/mlproject.toml/mlproject.toml": ["RAG001"]}
+    assert code == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX only")
+def test_a_manifest_that_is_not_a_regular_file_is_reported_outside_git(tmp_path: Path) -> None:
+    """A symlink to /dev/null, a dangling symlink or a FIFO named ``mlproject.toml`` was skipped
+    by the walk in silence; in a git work tree the same tracked symlinks are MAN001, and a
+    manifest that cannot be read fails closed."""
+    for folder in ("null", "dangling", "fifo"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "null" / "mlproject.toml").symlink_to(os.devnull)
+    (tmp_path / "dangling" / "mlproject.toml").symlink_to(tmp_path / "nowhere.toml")
+    os.mkfifo(tmp_path / "fifo" / "mlproject.toml")
+    code, report, _ = run(cwd=tmp_path)
+    assert verdicts(report) == {
+        "dangling/mlproject.toml": ["MAN001"], "fifo/mlproject.toml": ["MAN001"], "null/mlproject.toml": ["MAN001"],
+    }
+    assert code == 1
