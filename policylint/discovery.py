@@ -142,27 +142,30 @@ def _manifests_under(top: str, listing: Listing | None = None) -> Iterator[str]:
     gate checks must not be able to hide a manifest by what it puts beside it. Elsewhere the
     folders are walked (:func:`_walk`).
     """
+    if not _inside_git_work_tree(top):
+        return _walk(top, listing)
     listed = _git_manifests(top)
-    return iter(listed) if listed is not None else _walk(top, listing)
+    # git could not answer (not installed, a repository it refuses, such as one another user
+    # owns, a broken one): without its view no folder name may hide a manifest either, so
+    # every folder but .git is searched; stricter than git's view, never looser.
+    return iter(listed) if listed is not None else _walk(top, listing, everywhere=True)
 
 
 def _git_manifests(top: str) -> list[str] | None:
-    """Manifests git tracks below ``top``, plus untracked ones it does not ignore; None outside
-    a git work tree (or without git), where the folders are walked instead.
+    """Manifests git tracks below ``top`` (inside a git work tree), plus untracked ones it does
+    not ignore; None when git cannot answer.
 
     So a virtualenv or build folder that the repository's ``.gitignore`` names is skipped, but a
     tracked manifest is checked wherever it sits: beside a ``pyvenv.cfg``, in a folder named
     ``env`` or ``.ml``. A tracked manifest that is a symlink is checked by what it points to.
     """
-    if not _inside_git_work_tree(top):
-        return None
     command = ["git", "-C", top, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", _ANY_MANIFEST]
     try:
         proc = subprocess.run(command, capture_output=True, check=False)
-    except OSError:  # git is not installed: walk the folders
+    except OSError:  # git is not installed
         return None
     if proc.returncode != 0:
-        return None  # not a work tree after all (a bare .git file, a broken repository): walk
+        return None  # a repository git refuses (another user's), a bare .git file, a broken one
     names = dict.fromkeys(os.fsdecode(n) for n in proc.stdout.split(b"\0") if n)
     # --cached lists tracked files deleted from the working tree: nothing to check there.
     return [path for path in (os.path.join(top, name) for name in names) if os.path.lexists(path)]
@@ -190,10 +193,12 @@ _ANY_MANIFEST = f":(glob)**/{MANIFEST_NAME}"
 
 
 def _inside_git_work_tree(folder: str) -> bool:
-    """Whether ``folder`` or one above it holds ``.git`` (a folder, or a file for worktrees)."""
+    """Whether ``folder`` or one above it holds ``.git``: a folder with a ``HEAD`` (a folder
+    without one is no repository, as git sees it), or a file (worktrees, submodules)."""
     current = os.path.abspath(folder)
     while True:
-        if os.path.lexists(os.path.join(current, ".git")):
+        marker = os.path.join(current, ".git")
+        if os.path.lexists(marker) and (not os.path.isdir(marker) or os.path.lexists(os.path.join(marker, "HEAD"))):
             return True
         parent = os.path.dirname(current)
         if parent == current:
@@ -201,10 +206,11 @@ def _inside_git_work_tree(folder: str) -> bool:
         current = parent
 
 
-def _walk(top: str, listing: Listing | None = None) -> Iterator[str]:
+def _walk(top: str, listing: Listing | None = None, everywhere: bool = False) -> Iterator[str]:
     """Every ``mlproject.toml`` below ``top`` outside git, in the run's order (each folder's
     entries by name, depth first: a run over one folder needs no sort); hidden folders,
-    virtualenvs and vendored folders are not entered. Any entry of that name but a folder is a
+    virtualenvs and vendored folders are not entered, unless ``everywhere`` (a git work tree
+    git cannot list), which skips only ``.git``. Any entry of that name but a folder is a
     manifest (a symlink to a device, a FIFO: refused when read, never skipped in silence); a
     folder of that name is searched like any other.
 
@@ -212,6 +218,7 @@ def _walk(top: str, listing: Listing | None = None) -> Iterator[str]:
     virtualenv by the ``pyvenv.cfg`` among its own entries, when it is listed. A folder that
     cannot be read stops the run (exit 2): a manifest in it could not be checked.
     """
+    skipped = _only_git if everywhere else _skipped
     pending: list[tuple[bool, str]] = [(True, top)]  # (a folder?, path), the next one last
     while pending:
         is_folder, path = pending.pop()
@@ -227,7 +234,7 @@ def _walk(top: str, listing: Listing | None = None) -> Iterator[str]:
             continue  # vanished while the run looked: nothing left to check there
         except OSError as exc:
             raise UsageError(f"cannot read the folder {_display(path)}: {exc.strerror or exc}") from None
-        if path != top and any(entry.name == "pyvenv.cfg" for entry in entries):
+        if path != top and not everywhere and any(entry.name == "pyvenv.cfg" for entry in entries):
             if listing is not None:
                 listing.not_listed(path)
             continue
@@ -237,7 +244,7 @@ def _walk(top: str, listing: Listing | None = None) -> Iterator[str]:
             if name == MANIFEST_NAME and not entry.is_dir(follow_symlinks=False):
                 found.append((name, False, entry.path))
                 continue
-            if entry.is_dir(follow_symlinks=False) and not _skipped(name):
+            if entry.is_dir(follow_symlinks=False) and not skipped(name):
                 found.append((name, True, entry.path))
                 continue
             if listing is not None:
@@ -347,6 +354,10 @@ def parent(path: str) -> str:
 
 def _skipped(folder: str) -> bool:
     return folder.startswith(".") or folder in SKIPPED_FOLDERS
+
+
+def _only_git(folder: str) -> bool:
+    return folder == ".git"
 
 
 def _displayed(top: str, paths: Iterable[str]) -> Iterator[str]:

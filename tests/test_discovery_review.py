@@ -44,6 +44,63 @@ def repo(tmp_path: Path, env: dict[str, str]) -> Repo:
     return Repo(tmp_path.resolve() / "repo", env)
 
 
+# ------------------------------------------------- a git work tree that git cannot list
+
+
+def _hiding_places(root: Path) -> None:
+    """Where a walk outside git does not look, but git's view of a work tree does."""
+    for folder in (".ml", "env", "venv", "node_modules/pkg", "svc"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / "mlproject.toml").write_text(FAILING, "utf-8")
+    (root / "svc" / "pyvenv.cfg").write_text("home = /usr\n", "utf-8")
+    (root / "ok").mkdir()
+    (root / "ok" / "mlproject.toml").write_text(PASSING, "utf-8")
+
+
+def test_a_work_tree_git_cannot_list_hides_nothing_by_folder_names(repo: Repo, env: dict[str, str],
+                                                                   tmp_path: Path) -> None:
+    """Without git on PATH (a slim CI image), the walk stood in for git's view and skipped
+    ``.ml/``, ``env/`` and a folder beside a ``pyvenv.cfg``: the failing manifests there passed
+    the gate in silence."""
+    _hiding_places(repo.root)
+    repo.commit("base")
+    no_git = tmp_path / "no-git"
+    no_git.mkdir()
+    code, report, _ = run(cwd=repo.root, env={**env, "PATH": str(no_git)})
+    assert sorted(verdicts(report)) == [
+        ".ml/mlproject.toml", "env/mlproject.toml", "node_modules/pkg/mlproject.toml", "ok/mlproject.toml",
+        "svc/mlproject.toml", "venv/mlproject.toml",
+    ]
+    assert code == 1
+
+
+@pytest.mark.parametrize("failure", ["not installed", "dubious ownership"])
+def test_discovery_falls_back_to_every_folder_when_git_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             failure: str) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n", "utf-8")
+    _hiding_places(tmp_path)
+
+    def fails(command: list[str], **_: object) -> subprocess.CompletedProcess:
+        if failure == "not installed":
+            raise FileNotFoundError(2, "No such file or directory", "git")
+        return subprocess.CompletedProcess(command, 128, b"", b"fatal: detected dubious ownership in repository\n")
+
+    monkeypatch.setattr(discovery.subprocess, "run", fails)
+    monkeypatch.chdir(tmp_path)
+    assert list(discover(["."])) == [
+        ".ml/mlproject.toml", "env/mlproject.toml", "node_modules/pkg/mlproject.toml", "ok/mlproject.toml",
+        "svc/mlproject.toml", "venv/mlproject.toml",
+    ]
+
+
+def test_outside_git_the_documented_folders_are_still_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".git").mkdir()  # a folder of that name without HEAD is no repository: still outside git
+    _hiding_places(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert list(discover(["."])) == ["ok/mlproject.toml"]
+
+
 # ------------------------------------------------- outside git: what a file named mlproject.toml is
 
 
