@@ -28,7 +28,8 @@ class _GitFailed(Exception):
 
 
 def changed_manifests(ref: str) -> set[str]:
-    """Real paths of files changed in any way but deletion since the merge base of ``ref`` and HEAD."""
+    """Real paths of files changed in any way but deletion since the merge base of ``ref`` and
+    HEAD, and the changed entries' own paths below the real top folder (a changed symlink)."""
     try:
         top = _git("rev-parse", "--show-toplevel").strip()
     except _GitFailed:
@@ -47,4 +48,10 @@ def changed_manifests(ref: str) -> set[str]:
     changed = _git("diff", "--name-only", "-z", "--no-renames", "--diff-filter=d", base, cwd=top)
     untracked = _git("ls-files", "-z", "--others", "--exclude-standard", cwd=top)
     names = [n for n in (changed + untracked).split("\0") if n]
-    return {os.path.realpath(os.path.join(top, name)) for name in names}
+    found = {os.path.realpath(os.path.join(top, name)) for name in names}
+    # Each changed entry itself too, under the real top folder: a symlink among them (a folder
+    # repointed at other files) changes every manifest that resolves through it, which
+    # discovery finds by each symlinked manifest's links (``discovery._changed``).
+    real_top = os.path.realpath(top)
+    found.update(os.path.join(real_top, name) for name in names)
+    return found

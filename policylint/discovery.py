@@ -35,11 +35,58 @@ def discover(paths: Sequence[str], only: set[str] | None = None, listing: Listin
             continue
         found.extend(_displayed(given, _manifests_under(given, listing)))
     if only is not None:  # real paths on both sides: a path given through a symlink still matches
-        found = PathList(p for p in found if p == STDIN or os.path.realpath(p) in only)
+        real_cwd = os.path.realpath(os.getcwd())
+        found = PathList(p for p in found if p == STDIN or _changed(p, only, real_cwd))
     if in_order(found) and _unique_in_order(found):  # one folder walked: already so, nothing to sort
         return found
     ordered = sorted(found, key=position)
     return PathList(path for i, path in enumerate(ordered) if i == 0 or path != ordered[i - 1])
+
+
+def _changed(path: str, changed: set[str], real_cwd: str) -> bool:
+    """Whether ``path`` is among the ``changed`` entries (``changes.changed_manifests``): its
+    real path, or a symlink it resolves through (a folder repointed at other files changes the
+    manifest below it, though only the symlink is in the diff). Only a path whose real path
+    differs from its lexical one is resolved link by link."""
+    real = os.path.realpath(path)
+    if real in changed:
+        return True
+    if os.sep != "/":
+        return False
+    start = "/" if path.startswith("/") else real_cwd
+    if real == os.path.normpath(os.path.join(start, path)):
+        return False  # no symlink on the way
+    return any(link in changed for link in _links_on_the_way(start, path))
+
+
+def _links_on_the_way(start: str, path: str) -> Iterator[str]:
+    """Each symlink that resolving ``path`` from the real folder ``start`` goes through, as its
+    real folder joined with its own name (POSIX; at most 40, as the kernel allows)."""
+    resolved = start
+    rest = path.split("/")[::-1]  # the next part last
+    hops = 0
+    while rest:
+        name = rest.pop()
+        if name in ("", "."):
+            continue
+        if name == "..":
+            resolved = os.path.dirname(resolved)
+            continue
+        here = os.path.join(resolved, name)
+        if not os.path.islink(here):
+            resolved = here
+            continue
+        yield here
+        hops += 1
+        try:
+            target = os.readlink(here)
+        except OSError:
+            return
+        if hops > 40:
+            return
+        if target.startswith("/"):
+            resolved = "/"
+        rest.extend(target.split("/")[::-1])
 
 
 def _unique_in_order(paths: Iterable[str]) -> bool:

@@ -129,3 +129,56 @@ def test_a_manifest_that_is_not_a_regular_file_is_reported_outside_git(tmp_path:
         "dangling/mlproject.toml": ["MAN001"], "fifo/mlproject.toml": ["MAN001"], "null/mlproject.toml": ["MAN001"],
     }
     assert code == 1
+
+
+# ------------------------------------------------- --changed-since through symlinks
+
+
+def test_a_manifest_whose_symlinked_folder_was_repointed_is_a_change(repo: Repo) -> None:
+    """``svc/mlproject.toml -> ../current/m.toml`` and ``current -> v1``: a branch that only
+    repoints ``current`` at ``v2`` (a failing file committed earlier under another name) changes
+    what the manifest says, but only ``current`` is in the diff."""
+    repo.write("v1/m.toml", PASSING)
+    repo.write("v2/m.toml", FAILING)
+    (repo.root / "current").symlink_to("v1")
+    (repo.root / "svc").mkdir()
+    (repo.root / "svc" / "mlproject.toml").symlink_to("../current/m.toml")
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    (repo.root / "current").unlink()
+    (repo.root / "current").symlink_to("v2")
+    repo.commit("repoint")
+    assert repo.git("diff", "--name-only", "main").split() == ["current"]
+    proc = repo.check("--changed-since", "main", "--format", "json")
+    assert [m["path"] for m in json.loads(proc.stdout)["manifests"]] == ["svc/mlproject.toml"]
+    assert proc.returncode == 1
+
+
+def test_a_repointed_symlink_in_the_middle_of_a_chain_is_a_change(repo: Repo) -> None:
+    """The manifest's own symlink and its final target are unchanged; a link between them is not."""
+    repo.write("v1/m.toml", PASSING)
+    repo.write("v2/m.toml", FAILING)
+    (repo.root / "current").symlink_to("v1")
+    (repo.root / "links").mkdir()
+    (repo.root / "links" / "m.toml").symlink_to("../current/m.toml")
+    (repo.root / "svc").mkdir()
+    (repo.root / "svc" / "mlproject.toml").symlink_to("../links/m.toml")
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    (repo.root / "current").unlink()
+    (repo.root / "current").symlink_to("v2")
+    repo.commit("repoint")
+    assert repo.checked("--changed-since", "main") == ["svc/mlproject.toml"]
+
+
+def test_a_symlinked_manifest_whose_chain_did_not_change_is_not_checked(repo: Repo) -> None:
+    repo.write("v1/m.toml", FAILING)
+    repo.write("other/x.toml", PASSING)
+    (repo.root / "current").symlink_to("v1")
+    (repo.root / "svc").mkdir()
+    (repo.root / "svc" / "mlproject.toml").symlink_to("../current/m.toml")
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("other/x.toml", FAILING)
+    repo.commit("unrelated")
+    assert repo.checked("--changed-since", "main") == []
