@@ -3,8 +3,9 @@
 ``::error`` for an unwaived error, ``::warning`` for a warning, ``::notice`` for a waived
 finding (its reason and owner appended). Then each manifest's decision and the summary as plain
 log lines, as the text report words them. Values are escaped as the runner expects: ``%``,
-CR and LF in the message; also ``:`` and ``,`` in properties. GitHub shows only the first few
-annotations of each kind per step; the log keeps every line.
+CR and LF in the message; also ``:`` and ``,`` in properties. The plain lines hold no command
+the runner would read (:func:`policylint.reports.text.log_line`). GitHub shows only the first
+few annotations of each kind per step; the log keeps every line.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pluggy
 from policylint.errors import printable
 from policylint.findings import Finding, ManifestResult, Summary
 from policylint.reports import ReportContext, Reporter, Tally, waiver_note
-from policylint.reports.text import closing_lines, format_decision, format_finding
+from policylint.reports.text import closing_lines, format_decision, format_finding, log_line
 from policylint.wording import plural
 
 hookimpl = pluggy.HookimplMarker("policylint")
@@ -55,9 +56,9 @@ def format_annotation(path: str, finding: Finding) -> str:
 
 
 def _plain(line: str) -> str:
-    """A log line that the runner must not read as a command (a path could start with ``::``)."""
-    line = line.replace("\r", " ").replace("\n", " ")
-    return " " + line if line.startswith("::") else line
+    """A log line that the runner must not read as a command (a path could start with ``::``,
+    after white space the runner trims, and any text could hold ``##[``)."""
+    return log_line(line.replace("\r", " ").replace("\n", " "))
 
 
 #: Annotations GitHub shows per step and kind (it drops the rest silently); the job-wide limit
@@ -83,7 +84,7 @@ def render_github(results: Iterable[ManifestResult], context: ReportContext, out
                 out.write(_plain(format_finding(result.path, finding)) + "\n")
         out.write(_plain(format_decision(result)) + "\n")
     summary = tally.summary()
-    out.writelines(line + "\n" for line in closing_lines(summary, context))
+    out.writelines(_plain(line) + "\n" for line in closing_lines(summary, context))
     if left_out:
         note = (
             f"{plural(left_out, 'finding')} not annotated: GitHub shows at most {ANNOTATIONS_PER_KIND} error, "

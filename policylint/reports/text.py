@@ -24,6 +24,19 @@ def _paint(text: str, style: str, color: bool) -> str:
     return f"\x1b[{_COLORS[style]}m{text}\x1b[0m" if color else text
 
 
+def log_line(line: str) -> str:
+    """``line`` as a CI log shows it without reading a command in it.
+
+    GitHub's runner takes any line of a step's output (the action prints this report to the log)
+    that starts with ``::`` once leading white space is trimmed, or holds ``##[`` anywhere, as a
+    workflow command: an annotation, a mask, ``stop-commands``. A path that would start one gets
+    ``./`` before it (the same file), and ``##[`` is written ``##\\x5b``, as controls are escaped.
+    """
+    if "##[" in line:
+        line = line.replace("##[", "##\\x5b")
+    return "./" + line if line.lstrip().startswith("::") else line
+
+
 def format_finding(path: str, finding: Finding, color: bool = False) -> str:
     """``path:line:col: RULE [severity] message``; waived findings say who accepted them."""
     accepted = finding.waived or finding.baselined
@@ -78,11 +91,11 @@ def render_text(results: Iterable[ManifestResult], context: ReportContext, out: 
         failing = "error" if any(f.severity == "error" and not f.waived and not f.baselined for f in result.findings) else "warning"
         for finding in result.findings:
             if not (context.quiet and (finding.waived or finding.baselined or finding.severity != failing)):
-                out.write(format_finding(result.path, finding, context.color) + "\n")
-        out.write(format_decision(result, context.color) + "\n")
+                out.write(log_line(format_finding(result.path, finding, context.color)) + "\n")
+        out.write(log_line(format_decision(result, context.color)) + "\n")
     summary = tally.summary()
     if not context.quiet or summary.failed:
-        out.writelines(line + "\n" for line in closing_lines(summary, context, note=not context.quiet))
+        out.writelines(log_line(line) + "\n" for line in closing_lines(summary, context, note=not context.quiet))
     return summary
 
 

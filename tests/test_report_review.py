@@ -1,0 +1,117 @@
+"""Reports against an untrusted repository: what its file names and manifest strings can make a
+report say (found in review).
+
+GitHub's runner reads a workflow command from any line of a step's output, policylint's text
+report included (the action prints it to the log): ``::name ...::data`` at the start of a line
+once leading white space is trimmed, and the older ``##[name ...]data`` anywhere in a line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+from collections.abc import Callable, Iterable
+
+import pytest
+
+from policylint.engine import Engine
+from policylint.findings import Decision, Finding, ManifestResult, Summary, Waiver
+from policylint.reports import ReportContext
+from policylint.reports.github import render_github
+from policylint.reports.text import render_text
+
+#: The commands the runner knows (its command extensions, and stop-commands).
+RUNNER_COMMANDS = {"set-env", "set-output", "save-state", "add-mask", "add-path", "add-matcher", "remove-matcher",
+                   "debug", "warning", "error", "notice", "group", "endgroup", "echo", "stop-commands"}
+#: Names that open a workflow command once leading white space is gone (.NET's TrimStart()).
+HOSTILE_PATHS = [" ::error::lead/m.toml", "\u3000::warning file=x.py,line=1::ideographic/m.toml",
+                 "\u00a0::add-mask::nbsp/m.toml", "::set-output name=a::b/m.toml"]
+HOSTILE_TEXT = "x ##[error]fake ##[add-mask]pass ##[set-output name=exit-code;]0"
+
+
+def runner_commands(text: str) -> list[tuple[str, str]]:
+    """``(command, line)`` for each line GitHub's runner would take as a workflow command (as
+    actions/runner's ActionCommand.TryParseV2, then TryParse)."""
+    commands = []
+    for line in re.split(r"\r\n|\r|\n", text):  # StreamReader.ReadLine's line breaks
+        trimmed = line.lstrip()  # Python's white space includes all of .NET's
+        if trimmed.startswith("::") and trimmed.find("::", 2) > 0:
+            info = trimmed[2:trimmed.find("::", 2)]
+            if info.split(" ", 1)[0] in RUNNER_COMMANDS:
+                commands.append((info.split(" ", 1)[0], trimmed))
+                continue
+        start = line.find("##[")
+        if start >= 0 and line.find("]", start) > 0:
+            info = line[start + 3:line.find("]", start)]
+            if info.split(" ", 1)[0] in RUNNER_COMMANDS:
+                commands.append((info.split(" ", 1)[0], line))
+    return commands
+
+
+def finding(message: str = "a message", *, waiver: Waiver | None = None, line: int = 3) -> Finding:
+    return Finding("FMT001", "format-volume-too-low", "error", message, "volume", line, 1,
+                   waived=waiver is not None, waiver=waiver)
+
+
+def hostile_results() -> list[ManifestResult]:
+    waiver = Waiver(f"reason {HOSTILE_TEXT}", f"owner {HOSTILE_TEXT}", "2027-01-31")
+    results = [
+        ManifestResult(path, Decision("fine-tune", "error-handling", "fail", "FMT001"), (finding(HOSTILE_TEXT),),
+                       ("FMT001",))
+        for path in HOSTILE_PATHS
+    ]
+    results.append(ManifestResult("w/m.toml", Decision("fine-tune", "error-handling", "pass", "FMT001"),
+                                  (finding(waiver=waiver),), ("FMT001",)))
+    results.append(ManifestResult(f"p/{HOSTILE_TEXT}/m.toml", Decision("fine-tune", "error-handling", "pass"), (),
+                                  ("FMT001",)))
+    return results
+
+
+def render(reporter: Callable[..., Summary], results: Iterable[ManifestResult], context: ReportContext) -> str:
+    out = io.StringIO(newline="")
+    reporter(iter(list(results)), context, out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def context(engine: Engine) -> ReportContext:
+    return ReportContext("0.1.0", engine.rules)
+
+
+# --- text and GitHub: no workflow command from the repository ----------------------------------
+
+
+@pytest.mark.parametrize("color", [False, True])
+def test_the_text_report_gives_the_runner_no_command(context: ReportContext, color: bool) -> None:
+    text = render(render_text, hostile_results(), dataclasses.replace(context, color=color))
+    assert runner_commands(text) == []
+    assert "./ ::error::lead/m.toml:3:1: " in text  # the same file, still where editors look
+
+
+def test_the_github_report_gives_the_runner_only_its_own_annotations(context: ReportContext) -> None:
+    results = hostile_results()
+    text = render(render_github, results, context)
+    commands = runner_commands(text)
+    own = [line for line in text.splitlines() if re.match(r"::(error|warning|notice) file=[^:]*,line=\d+,col=\d+,title=", line)]
+    assert [line for _, line in commands] == own
+    assert len(own) == len(results) - 1  # one finding each, but for the manifest without findings
+
+
+def test_github_plain_lines_past_the_annotation_limit_give_no_command(context: ReportContext) -> None:
+    many = tuple(finding(HOSTILE_TEXT, line=i) for i in range(1, 13))
+    result = ManifestResult("\u2003::error file=x.py::em-space/m.toml", Decision("fine-tune", "rag", "fail", "FMT001"),
+                            many, ("FMT001",))
+    text = render(render_github, [result], context)
+    commands = runner_commands(text)
+    assert len(commands) == 11  # 10 annotations, then the closing notice
+    assert all(line.startswith(("::error file=\u2003%3A%3Aerror", "::notice title=policylint::")) for _, line in commands)
+
+
+def test_notes_at_the_end_give_no_command(context: ReportContext) -> None:
+    from policylint.baseline import Outcome
+
+    outcome = Outcome(file="b.json", stale=["m.toml: FMT001 at volume = ##[error]fake"], baselined=1)
+    noted = ReportContext("0.1.0", context.rules, baseline=(outcome,))
+    for reporter in (render_text, render_github):
+        assert runner_commands(render(reporter, [], noted)) == [], reporter
