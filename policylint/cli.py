@@ -107,7 +107,24 @@ def cli() -> None:
     """
 
 
-@cli.command()
+class _CheckCommand(click.Command):
+    """``check`` refuses an argument that reads as an option but names an existing file or
+    folder: the pre-commit hook passes each staged manifest's path, and one in a folder named
+    ``--output=X`` was taken as ``--output X/mlproject.toml``, so that manifest went unchecked
+    (and the report overwrote a file). After ``--``, or written ``./--output=X/...``, it is a path."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for arg in args:
+            if arg == "--":
+                break
+            if arg[:1] == "-" and arg != "-" and os.path.lexists(arg):
+                raise click.UsageError(
+                    f"{arg!r} names a file or folder but reads as an option; give it as ./{arg}, or after --", ctx
+                )
+        return super().parse_args(ctx, args)
+
+
+@cli.command(cls=_CheckCommand)
 @click.argument("paths", nargs=-1, type=str)
 @click.option("--format", "output_format", default="text", show_default=True, metavar="FORMAT",
               help="Report format: text, json, sarif, junit, github, gitlab, markdown, or one a plugin offers.")

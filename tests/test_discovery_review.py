@@ -182,3 +182,33 @@ def test_a_symlinked_manifest_whose_chain_did_not_change_is_not_checked(repo: Re
     repo.write("other/x.toml", FAILING)
     repo.commit("unrelated")
     assert repo.checked("--changed-since", "main") == []
+
+
+# ------------------------------------------------- file names the pre-commit hook passes
+
+
+@pytest.mark.parametrize("folder", ["--output=X", "-oX", "--write-baseline=X"])
+def test_a_manifest_path_that_reads_as_an_option_is_refused_not_dropped(tmp_path: Path, folder: str) -> None:
+    """pre-commit passes each staged manifest's path as an argument. One in a folder named
+    ``--output=X`` was parsed as ``--output X/mlproject.toml``: the failing manifest was never
+    checked, the run passed on the others, and the report was written over ``X/mlproject.toml``."""
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "mlproject.toml").write_text(PASSING, "utf-8")
+    (tmp_path / "X").mkdir()
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / "mlproject.toml").write_text(FAILING, "utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "policylint", "check", "--today", "2026-12-01", "ok/mlproject.toml", f"{folder}/mlproject.toml"],
+        cwd=tmp_path, capture_output=True, check=False,
+    )
+    assert proc.returncode == 2, proc.stdout.decode()
+    assert f"'{folder}/mlproject.toml' names a file or folder" in proc.stderr.decode()
+    assert not (tmp_path / "X" / "mlproject.toml").exists()
+
+
+def test_a_path_after_a_double_dash_or_with_dot_slash_is_checked(tmp_path: Path) -> None:
+    (tmp_path / "--output=X").mkdir()
+    (tmp_path / "--output=X" / "mlproject.toml").write_text(FAILING, "utf-8")
+    for given in (["--", "--output=X/mlproject.toml"], ["./--output=X/mlproject.toml"]):
+        code, report, _ = run(*given, cwd=tmp_path)
+        assert verdicts(report) == {"--output=X/mlproject.toml": ["RAG001"]} and code == 1
