@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterable
 
 import pytest
 
+from conftest import SCENARIOS
 from policylint.engine import Engine
 from policylint.findings import Decision, Finding, ManifestResult, Summary, Waiver
 from policylint.reports import ReportContext
 from policylint.reports.github import render_github
+from policylint.reports.markdown import render_markdown
 from policylint.reports.text import render_text
 
 #: The commands the runner knows (its command extensions, and stop-commands).
@@ -115,3 +117,17 @@ def test_notes_at_the_end_give_no_command(context: ReportContext) -> None:
     noted = ReportContext("0.1.0", context.rules, baseline=(outcome,))
     for reporter in (render_text, render_github):
         assert runner_commands(render(reporter, [], noted)) == [], reporter
+
+
+# --- Markdown -----------------------------------------------------------------------------------
+
+
+def test_a_newline_in_a_path_cannot_close_the_decision_path_fence(engine: Engine, context: ReportContext) -> None:
+    path = "x\n```\n\n# \u2705 every manifest passed\n\n<img src=x>\n\n```mermaid\ny/mlproject.toml"
+    result = engine.check(path, (SCENARIOS / "02-knowledge-via-fine-tuning.toml").read_bytes())
+    text = render(render_markdown, [result], context)
+    before, block = text.split("```mermaid\n", 1)
+    block, after = block.split("\n```\n", 1)  # the first fence line after it closes it
+    assert len(block.splitlines()) == 16 and block.startswith('flowchart TD\n  start(["x\\n```\\n')
+    assert "<img" not in before + after and "\n# " not in before + after
+    assert "```" not in after

@@ -130,8 +130,10 @@ def section(result: ManifestResult, rules: Mapping[str, RuleInfo]) -> list[str]:
     if result.evaluated:  # the stages and the path taken, as `policylint explain --format mermaid` draws them
         from policylint.trail import mermaid_of_result  # imported here: most runs never write this format
 
+        # The path is escaped as text (printable): a line break in it would end the fence early.
+        shown = result._replace(path=printable(result.path))
         lines += ["<details><summary>Decision path</summary>", "", "```mermaid",
-                  *mermaid_of_result(result, rules).splitlines(), "```", "", "</details>", ""]
+                  *mermaid_of_result(shown, rules).splitlines(), "```", "", "</details>", ""]
     return lines
 
 
