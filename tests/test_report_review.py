@@ -20,7 +20,7 @@ from policylint.engine import Engine
 from policylint.findings import Decision, Finding, ManifestResult, Summary, Waiver
 from policylint.reports import ReportContext
 from policylint.reports.github import render_github
-from policylint.reports.markdown import render_markdown
+from policylint.reports.markdown import escape, render_markdown
 from policylint.reports.text import render_text
 
 #: The commands the runner knows (its command extensions, and stop-commands).
@@ -131,3 +131,18 @@ def test_a_newline_in_a_path_cannot_close_the_decision_path_fence(engine: Engine
     assert len(block.splitlines()) == 16 and block.startswith('flowchart TD\n  start(["x\\n```\\n')
     assert "<img" not in before + after and "\n# " not in before + after
     assert "```" not in after
+
+
+@pytest.mark.parametrize("mention", ["@org/team", "@someone", "@some-one"])
+def test_markdown_text_mentions_nobody(context: ReportContext, mention: str) -> None:
+    waiver = Waiver(f"ask {mention}", mention, "2027-01-31")
+    result = ManifestResult(f"{mention}/m.toml", Decision("fine-tune", "error-handling", "pass", "FMT001"),
+                            (finding(f"see {mention}", waiver=waiver),), ("FMT001",))
+    text = render(render_markdown, [result], context)
+    text = re.sub(r"```mermaid\n.*?\n```\n", "", text, flags=re.S)  # code: GitHub links no mention there
+    assert "@" in text and re.search(r"@[A-Za-z0-9]", text) is None  # it links, and notifies, @name and @org/team
+    assert "@&#8203;" in escape(mention)  # shown as written: a zero-width space after the @
+
+
+def test_an_e_mail_address_reads_the_same(context: ReportContext) -> None:
+    assert escape("ml@example.com") == "ml@&#8203;example.com"

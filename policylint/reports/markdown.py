@@ -7,9 +7,10 @@ without findings appear only in the table.
 
 Text from manifests and messages is escaped: ``&``, ``<`` and ``>`` become entities (no HTML
 gets through), Markdown punctuation is backslash-escaped (a ``|`` cannot split a table cell),
-and line breaks become ``<br>``. The summary sentence heads the report, so the table's rows and
-the sections are spooled as results arrive (:mod:`policylint.spool`: in memory while small, in a
-temporary file beyond) and written after it.
+line breaks become ``<br>``, and an ``@`` before a name gets a zero-width space after it (GitHub
+would link ``@name`` and ``@org/team`` and notify them). The summary sentence heads the report,
+so the table's rows and the sections are spooled as results arrive (:mod:`policylint.spool`: in
+memory while small, in a temporary file beyond) and written after it.
 """
 
 from __future__ import annotations
@@ -36,13 +37,15 @@ _INLINE = re.compile(r"([\\`*_\[\]|~])")
 #: What starts a heading, a list or a setext underline when it opens a line.
 _LINE_START = re.compile(r"^(\s*)([#+=-]|\d+(?=[.)](?:\s|$)))")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+#: An ``@`` that GitHub could read as a mention: a zero-width space after it (as the entity) breaks it.
+_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 
 
 def escape(text: str) -> str:
     """Literal text inside Markdown, a table cell included: no HTML, no syntax, one line."""
     import html  # imported here: most runs never write this format
     escaped = _LINE_START.sub(_escape_start, _INLINE.sub(r"\\\1", printable(text, keep_newlines=True)))
-    return _NEWLINE.sub("<br>", html.escape(escaped, quote=False))
+    return _MENTION.sub("@&#8203;", _NEWLINE.sub("<br>", html.escape(escaped, quote=False)))
 
 
 def _escape_start(match: re.Match[str]) -> str:
@@ -82,7 +85,8 @@ def table_row(result: ManifestResult) -> str:
 
 def _rationale(rule: RuleInfo) -> list[str]:
     import html  # imported here: most runs never write this format
-    lines = [f"<details><summary>Why {html.escape(rule.id)}: {html.escape(rule.title)}</summary>", ""]
+    title = _MENTION.sub("@&#8203;", html.escape(rule.title))  # inside HTML: entities, not backslashes
+    lines = [f"<details><summary>Why {html.escape(rule.id)}: {title}</summary>", ""]
     lines += [escape(line.strip()) for line in rule.rationale.strip().splitlines()]
     if rule.recommends:
         lines += ["", f"Recommended instead: {escape(rule.recommends)}."]
