@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
+import os
+import subprocess
+import sys
 import re
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +26,7 @@ from policylint.findings import Decision, Finding, ManifestResult, Summary, Waiv
 from policylint.reports import ReportContext
 from policylint.reports.github import render_github
 from policylint.reports.markdown import escape, render_markdown
+from policylint.reports.sarif import render_sarif
 from policylint.reports.text import render_text
 
 #: The commands the runner knows (its command extensions, and stop-commands).
@@ -29,6 +35,8 @@ RUNNER_COMMANDS = {"set-env", "set-output", "save-state", "add-mask", "add-path"
 #: Names that open a workflow command once leading white space is gone (.NET's TrimStart()).
 HOSTILE_PATHS = [" ::error::lead/m.toml", "\u3000::warning file=x.py,line=1::ideographic/m.toml",
                  "\u00a0::add-mask::nbsp/m.toml", "::set-output name=a::b/m.toml"]
+#: For policylint run as a process: no GIT_ variable of a hook running these tests.
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
 HOSTILE_TEXT = "x ##[error]fake ##[add-mask]pass ##[set-output name=exit-code;]0"
 
 
@@ -146,3 +154,30 @@ def test_markdown_text_mentions_nobody(context: ReportContext, mention: str) -> 
 
 def test_an_e_mail_address_reads_the_same(context: ReportContext) -> None:
     assert escape("ml@example.com") == "ml@&#8203;example.com"
+
+
+# --- SARIF ---------------------------------------------------------------------------
+
+
+def test_sarif_takes_a_file_name_that_is_not_utf8(context: ReportContext) -> None:
+    path = b"bad\xff\xfe/mlproject.toml".decode("utf-8", "surrogateescape")
+    result = ManifestResult(path, Decision("fine-tune", "rag", "fail", "FMT001"), (finding(),), ("FMT001",))
+    text = render(render_sarif, [result], context)
+    report = json.loads(text.encode("utf-8", "backslashreplace"))
+    location = report["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "bad%FF%FE/mlproject.toml", "uriBaseId": "%SRCROOT%"}  # the file's own bytes
+
+
+def test_sarif_exit_code_with_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    if sys.platform in ("darwin", "win32"):
+        pytest.skip("the file system refuses names that are not UTF-8")
+    folder = tmp_path / "repo"
+    (folder / ".git").mkdir(parents=True)
+    raw = os.fsencode(folder) + b"/bad\xff"
+    os.mkdir(raw)
+    with open(raw + b"/mlproject.toml", "wb") as file:
+        file.write((SCENARIOS / "02-knowledge-via-fine-tuning.toml").read_bytes())
+    proc = subprocess.run([sys.executable, "-m", "policylint", "check", "--today", "2026-12-01", "--format", "sarif",
+                           "."], cwd=folder, capture_output=True, env=ENV)
+    assert proc.returncode == 1, proc.stderr  # failed, as any other format says: not a tool error (2)
+    assert json.loads(proc.stdout)["runs"][0]["properties"]["policylint"]["summary"]["failed"] == 1

@@ -67,8 +67,18 @@ def unwrap(text: str) -> str:
 
 
 def artifact_location(path: str) -> dict[str, str]:
-    """A relative path is relative to ``%SRCROOT%``; an absolute one becomes a ``file`` URI."""
-    from urllib.parse import quote  # imported here: most runs never write this format
+    """A relative path is relative to ``%SRCROOT%``; an absolute one becomes a ``file`` URI.
+
+    A file name that is not UTF-8 (held as lone surrogates) is percent-encoded as its own bytes.
+    """
+    from urllib.parse import quote as _quote  # imported here: most runs never write this format
+
+    def quote(text: str) -> str:
+        try:
+            return _quote(text, errors="surrogateescape")
+        except UnicodeEncodeError:  # a surrogate no file system byte stands for
+            return _quote(text, errors="backslashreplace")
+
     if path.startswith("/"):
         return {"uri": "file://" + quote(path)}
     if _DRIVE.match(path):
