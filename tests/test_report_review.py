@@ -25,6 +25,7 @@ from policylint.engine import Engine
 from policylint.findings import Decision, Finding, ManifestResult, Summary, Waiver
 from policylint.reports import ReportContext
 from policylint.reports.github import render_github
+from policylint.reports.gitlab import render_gitlab
 from policylint.reports.markdown import escape, render_markdown
 from policylint.reports.sarif import render_sarif
 from policylint.reports.text import render_text
@@ -156,7 +157,7 @@ def test_an_e_mail_address_reads_the_same(context: ReportContext) -> None:
     assert escape("ml@example.com") == "ml@&#8203;example.com"
 
 
-# --- SARIF ---------------------------------------------------------------------------
+# --- SARIF and GitLab ---------------------------------------------------------------------------
 
 
 def test_sarif_takes_a_file_name_that_is_not_utf8(context: ReportContext) -> None:
@@ -181,3 +182,13 @@ def test_sarif_exit_code_with_a_file_name_that_is_not_utf8(tmp_path: Path) -> No
                            "."], cwd=folder, capture_output=True, env=ENV)
     assert proc.returncode == 1, proc.stderr  # failed, as any other format says: not a tool error (2)
     assert json.loads(proc.stdout)["runs"][0]["properties"]["policylint"]["summary"]["failed"] == 1
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_gitlab_keeps_paths_and_messages_as_they_are(context: ReportContext, separator: str) -> None:
+    path = f"a{separator}b/m.toml"
+    result = ManifestResult(path, Decision("fine-tune", "rag", "fail", "FMT001"), (finding(f"x{separator}y"),),
+                            ("FMT001",))
+    (issue,) = json.loads(render(render_gitlab, [result], context))
+    assert issue["location"]["path"] == path
+    assert issue["description"] == f"FMT001: x{separator}y"

@@ -46,8 +46,7 @@ def issue_dict(path: str, finding: Finding, fingerprint: str) -> dict[str, Any]:
 
 
 def render_gitlab(results: Iterable[ManifestResult], context: ReportContext, out: TextIO) -> Summary:
-    import json
-    import textwrap  # imported here: most runs never write this format
+    import json  # imported here: most runs never write this format
     tally = Tally()
     separator = "[\n"
     for result in results:
@@ -57,7 +56,9 @@ def render_gitlab(results: Iterable[ManifestResult], context: ReportContext, out
                 continue
             issue = issue_dict(result.path, finding, fingerprint)
             text = json.dumps(issue, indent=2, sort_keys=True, ensure_ascii=False)
-            out.write(separator + textwrap.indent(text, "  "))
+            # Indented at json's own line breaks only: textwrap.indent also breaks lines at U+2028,
+            # U+2029 and U+0085, which json leaves as they are inside a string, and would add to it.
+            out.write(separator + "  " + text.replace("\n", "\n  "))
             separator = ",\n"
     out.write("[]\n" if separator == "[\n" else "\n]\n")
     return tally.summary()
