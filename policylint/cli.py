@@ -252,14 +252,17 @@ def emit(text: str, output: str | None) -> None:
 def _note_ignored(paths: tuple[str, ...]) -> None:
     """Say which manifests git's ignore rules left out of a directory run (never silently)."""
     from policylint.discovery import ignored_manifests
+    from policylint.reports.text import log_line
 
     ignored = ignored_manifests(paths)
     if ignored:
-        shown = ", ".join(ignored[:5]) + (f" and {len(ignored) - 5:,} more" if len(ignored) > 5 else "")
+        # Names from the repository, shown as the text report shows them: one line, no terminal
+        # escape, nothing CI reads as a command (standard error goes to the log too).
+        shown = ", ".join(map(printable, ignored[:5])) + (f" and {len(ignored) - 5:,} more" if len(ignored) > 5 else "")
         what = "1 manifest not checked: git ignores it" if len(ignored) == 1 else (
             f"{len(ignored):,} manifests not checked: git ignores them"
         )
-        click.echo(f"policylint: note: {what}: {shown}", err=True)
+        click.echo(log_line(f"policylint: note: {what}: {shown}"), err=True)
 
 
 class _CheckingStopped(BaseException):

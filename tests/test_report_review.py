@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import re
+import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -192,3 +193,23 @@ def test_gitlab_keeps_paths_and_messages_as_they_are(context: ReportContext, sep
     (issue,) = json.loads(render(render_gitlab, [result], context))
     assert issue["location"]["path"] == path
     assert issue["description"] == f"FMT001: x{separator}y"
+
+
+# --- standard error -----------------------------------------------------------------------------
+
+
+def test_the_note_on_manifests_git_ignores_gives_no_command(tmp_path: Path) -> None:
+    if shutil.which("git") is None or sys.platform == "win32":
+        pytest.skip("needs git, and a file system that takes a newline in a name")
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    subprocess.run(["git", "init", "-q", str(folder)], check=True, env=ENV)
+    hidden = folder / "ig\n::error file=x.py,line=1::fake ##[add-mask]pass"
+    hidden.mkdir()
+    (hidden / "mlproject.toml").write_bytes((SCENARIOS / "01-format-at-scale.toml").read_bytes())
+    (folder / ".gitignore").write_text("ig*\n")
+    proc = subprocess.run([sys.executable, "-m", "policylint", "check", "--today", "2026-12-01", "."], cwd=folder,
+                          capture_output=True, text=True, env=ENV)
+    assert "git ignores it" in proc.stderr
+    assert runner_commands(proc.stderr) == []
+    assert proc.stderr.count("\n") == 2  # the note, then the warning that nothing was found
