@@ -213,3 +213,19 @@ def test_the_note_on_manifests_git_ignores_gives_no_command(tmp_path: Path) -> N
     assert "git ignores it" in proc.stderr
     assert runner_commands(proc.stderr) == []
     assert proc.stderr.count("\n") == 2  # the note, then the warning that nothing was found
+
+
+def test_the_waivers_text_report_gives_the_runner_no_command(tmp_path: Path) -> None:
+    folder = tmp_path / "repo"
+    (folder / ".git").mkdir(parents=True)
+    waived = (SCENARIOS / "14-waived.toml").read_text("utf-8")
+    assert 'owner = "payments-ml"' in waived
+    for name in ("::error file=x.py::colons", "\u3000::warning::ideographic"):
+        (folder / name).mkdir()
+        (folder / name / "mlproject.toml").write_text(waived.replace('owner = "payments-ml"', f'owner = "{HOSTILE_TEXT}"'))
+    proc = subprocess.run([sys.executable, "-m", "policylint", "waivers", "--today", "2026-12-01", "."], cwd=folder,
+                          capture_output=True, text=True, env=ENV)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert runner_commands(proc.stdout) == [] and len(lines) == 4
+    assert len({line.index(" FMT001 ") for line in lines[1:3]}) == 1  # the columns stay aligned

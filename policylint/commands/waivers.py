@@ -180,10 +180,14 @@ def _summary_line(result: Audit) -> str:
 
 
 def _cell(text: str) -> str:
-    return printable(" ".join(str(text).split()))
+    """One line, escaped; ``##[`` as :func:`policylint.reports.text.log_line` writes it (the
+    action prints this report to the log, where GitHub's runner would read a command)."""
+    return printable(" ".join(str(text).split())).replace("##[", "##\\x5b")
 
 
 def text_report(result: Audit) -> str:
+    from policylint.reports.text import log_line
+
     header = ("MANIFEST", "RULE", "OWNER", "EXPIRES", "DAYS LEFT", "STATUS", "REASON")
     rows = [
         (f"{w.path}:{w.line}", w.rule, w.owner, w.expires.isoformat(), str(w.days_left), w.status_text, w.reason)
@@ -191,15 +195,16 @@ def text_report(result: Audit) -> str:
     ]
     lines: list[str] = []
     if rows:
-        table = [tuple(_cell(c) for c in row) for row in [header, *rows]]
+        # The path opens the line: log_line puts ./ before one that would start a command.
+        table = [(log_line(_cell(row[0])), *(_cell(c) for c in row[1:])) for row in [header, *rows]]
         widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
         for row in table:
             lines.append("  ".join([*(c.ljust(w) for c, w in zip(row, widths)), row[-1]]).rstrip())
     for path, problems in result.invalid_manifests:
         for rule, line, column, message in problems:
-            lines.append(printable(f"{path}:{line}:{column}: invalid manifest, waivers not audited: {rule} {message}"))
+            lines.append(log_line(printable(f"{path}:{line}:{column}: invalid manifest, waivers not audited: {rule} {message}")))
     for path, by in result.excluded:
-        lines.append(printable(f"{path}: excluded by {by}"))
+        lines.append(log_line(printable(f"{path}: excluded by {by}")))
     lines.append(_summary_line(result))
     return "\n".join(lines) + "\n"
 
