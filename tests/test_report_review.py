@@ -12,10 +12,10 @@ import dataclasses
 import io
 import json
 import os
-import subprocess
-import sys
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
