@@ -99,6 +99,16 @@ def _guard_reporter(reporter: Reporter, owner: str, name: str) -> Reporter:
     return report
 
 
+class PackNameTaken(ConfigError):
+    """A ``policy-paths`` pack named like a pack already loaded; ``config.layers`` names the
+    setting that added it."""
+
+    def __init__(self, path: Path, taken_by: Path, name: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: pack {name!r} has the name of a pack already loaded "
+                         f"({taken_by}); a pack from policy-paths needs a name of its own")
+
+
 class Session:
     """What the plugins contributed, checked once, and the configuration in force per manifest."""
 
@@ -200,10 +210,7 @@ class Session:
         for pack in extra:
             other = names.setdefault(pack.name, pack)
             if other is not pack and os.path.realpath(other.path) != os.path.realpath(pack.path):
-                raise ConfigError(
-                    f"{pack.path}: policy-paths: pack {pack.name!r} has the name of a pack already loaded "
-                    f"({other.path}); a pack from policy-paths needs a name of its own"
-                )
+                raise PackNameTaken(pack.path, other.path, pack.name)
         for pack in extra:
             self.pack_origins.setdefault(pack.name, Origin("built-in", f"pack {pack.name} ({pack.path})", str(pack.path)))
         return [*self.packs, *extra]

@@ -34,6 +34,7 @@ def test_a_repository_pack_named_like_a_loaded_pack_cannot_unlock_an_older_pin(r
     assert proc.returncode == 2, proc.stdout
     assert proc.stdout == ""
     assert "pack 'builtin'" in proc.stderr and "pk" in proc.stderr
+    assert f"{repo / 'policylint.toml'}:1" in proc.stderr  # the setting that added it, as other policy-paths errors
 
 
 def test_a_repository_pack_may_not_share_a_name_even_without_a_pin(repo: Path) -> None:

@@ -67,7 +67,13 @@ def apply(state: InForce, layer: Settings, catalog_for: Callable[[tuple[Path, ..
     for setting in layer.policy_paths:
         if not (setting.value / "pack.toml").is_file():
             raise ConfigError(f"{setting.origin.locate}: {setting.value} is not a policy pack (no pack.toml in it)")
-    catalog = catalog_for(tuple(s.value for s in policy_paths))
+    try:
+        catalog = catalog_for(tuple(s.value for s in policy_paths))
+    except ConfigError as exc:  # a pack's name taken (session.PackNameTaken): name the setting
+        setting: Setting[Path] | None = next((s for s in layer.policy_paths if s.value == getattr(exc, "path", None)), None)
+        if setting is None:
+            raise
+        raise ConfigError(f"{setting.origin.locate}: {exc}") from None
     state = fill(replace(state, policy_paths=policy_paths), catalog)
     check_disable(layer)
     params = dict(state.params)
