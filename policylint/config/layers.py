@@ -70,10 +70,10 @@ def apply(state: InForce, layer: Settings, catalog_for: Callable[[tuple[Path, ..
     try:
         catalog = catalog_for(tuple(s.value for s in policy_paths))
     except ConfigError as exc:  # a pack's name taken (session.PackNameTaken): name the setting
-        setting: Setting[Path] | None = next((s for s in layer.policy_paths if s.value == getattr(exc, "path", None)), None)
-        if setting is None:
+        adding = [s for s in layer.policy_paths if s.value == getattr(exc, "path", None)]
+        if not adding:
             raise
-        raise ConfigError(f"{setting.origin.locate}: {exc}") from None
+        raise ConfigError(f"{adding[0].origin.locate}: {exc}") from None
     state = fill(replace(state, policy_paths=policy_paths), catalog)
     check_disable(layer)
     params = dict(state.params)
