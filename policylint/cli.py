@@ -224,8 +224,10 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
         for_terminal = output_format == "text"
     else:  # two reports of one run: the file's (always UTF-8) and the terminal's
         saved = _render(reporter, checked, context())
-        try:
-            stream = open(output, "w", encoding="utf-8", errors="backslashreplace", newline="\n")  # noqa: SIM115
+        from policylint.files import open_for_writing
+
+        try:  # opened (and an ordinary file truncated) only now that the report is complete
+            stream = open_for_writing(output, encoding="utf-8", errors="backslashreplace", newline="\n")
         except OSError as exc:
             raise UsageError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
         with stream, saved:
@@ -242,8 +244,10 @@ def emit(text: str, output: str | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
+    from policylint.files import open_for_writing
+
     try:
-        with open(output, "w", encoding="utf-8", newline="\n") as stream:
+        with open_for_writing(output, encoding="utf-8", newline="\n") as stream:
             stream.write(text)
     except OSError as exc:
         raise UsageError(f"--output: cannot write {output}: {exc.strerror or exc}") from None

@@ -1,10 +1,14 @@
 """Reading the files a repository controls, with bounds: a manifest, a policy or a config file
-must never read forever (a symlink to ``/dev/zero``), block (a FIFO) or fill memory."""
+must never read forever (a symlink to ``/dev/zero``), block (a FIFO) or fill memory. And
+writing where a repository may have put something first: never through a symlink, never
+blocked on a FIFO."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+from typing import Any, TextIO
 
 
 class FileRefused(OSError):
@@ -53,7 +57,51 @@ def read_bounded(path: str | os.PathLike[str], limit: int, *, cut: bool = False)
     return data
 
 
+#: Why a write is refused at a symlink, as the message's end.
+SYMLINK_REFUSED = "it is a symlink, and policylint never writes through one: remove it, or give the path it points to"
+
+
+def open_for_writing(path: str | os.PathLike[str], **text: Any) -> TextIO:
+    """``path`` opened as text (``text``: ``open``'s encoding, errors, newline) to be written from
+    its start: created, or truncated if it is a regular file.
+
+    The repository under check may have put something at the name first: a symlink there is
+    refused, never written through (it could lead out of the repository, or to a device), and a
+    FIFO that nothing reads is refused at once rather than waited on. A path through a folder
+    that is a symlink is followed as any path is; ``/dev/null`` (a device, not a link) is
+    written, and so are the links that name this process's own streams when given as such
+    (``/dev/stdout``, ``/dev/fd/N`` of ``-o >(command)``): only the user can type those, no
+    repository can put one at another name. :class:`FileRefused` or ``OSError`` otherwise.
+    """
+    name = os.fspath(path)
+    stream = name in ("/dev/stdout", "/dev/stderr") or name.startswith(("/dev/fd/", "/proc/self/fd/"))
+    if not stream and os.path.islink(path):  # asked first, for the message (and where O_NOFOLLOW is missing)
+        raise FileRefused(errno.ELOOP, SYMLINK_REFUSED)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NONBLOCK | _NOCTTY | _BINARY | _CLOEXEC
+    flags |= 0 if stream else _NOFOLLOW
+    try:
+        descriptor = os.open(path, flags, 0o666)
+    except OSError as exc:
+        if not stream and os.path.islink(path):  # put there since the question
+            raise FileRefused(errno.ELOOP, SYMLINK_REFUSED) from None
+        if exc.errno == errno.ENXIO:  # O_NONBLOCK: a FIFO with no reader
+            raise FileRefused(exc.errno, "it is a FIFO that nothing reads") from None
+        raise
+    try:
+        if _NONBLOCK:
+            os.set_blocking(descriptor, True)  # the writes themselves wait, as a pipe's reader expects
+        return open(descriptor, "w", **text)  # noqa: SIM115
+    except BaseException:
+        try:
+            os.close(descriptor)
+        except OSError:
+            pass
+        raise
+
+
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOCTTY = getattr(os, "O_NOCTTY", 0)  # a terminal device is refused, never made this process's
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 

@@ -19,7 +19,7 @@ from policylint.discovery import STDIN, PathList, absolute, in_order, parent, po
 from policylint.engine import Engine
 from policylint.errors import PolicylintError
 from policylint.findings import ManifestResult
-from policylint.files import FileRefused, read_bounded
+from policylint.files import FileRefused, open_for_writing, read_bounded
 from policylint.manifest import MAX_MANIFEST_BYTES, unreadable
 from policylint.session import Session
 
@@ -578,8 +578,10 @@ def _write_baseline(results: Sequence[ManifestResult], run: Plan, file: Path, to
             f"{f.rule} in {result.path} ({'not waivable' if not getattr(engine.rules.get(f.rule), 'waivable', False) else 'not readable again'})"
             for f in skipped
         ]
+    text = baselines.render(entries, versions, tool_version)
     try:
-        file.write_text(baselines.render(entries, versions, tool_version), "utf-8")
+        with open_for_writing(file, encoding="utf-8") as out:  # as Path.write_text, never through a symlink
+            out.write(text)
     except OSError as exc:
         raise UsageError(f"--write-baseline: cannot write {file}: {exc.strerror or exc}") from None
     if warn is not None:

@@ -12,6 +12,7 @@ flags and defaults and never waits for input. The allowed values are spelled out
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -146,9 +147,12 @@ def render(name: str, kind: str, approach: str, reasons: tuple[str, ...]) -> str
 
 
 def _target(path: str | None) -> Path:
-    """A folder (existing, or any path not ending in ``.toml``) gets ``mlproject.toml`` in it."""
+    """A folder (existing, or any path not ending in ``.toml``) gets ``mlproject.toml`` in it.
+    A ``.toml`` name that is a symlink to a folder (``./mlproject.toml`` planted by a repository)
+    stays the file named, which is then refused as a symlink: nothing is written where it leads."""
     target = Path(path) if path else Path(DEFAULT_FILE)
-    return target / DEFAULT_FILE if target.is_dir() or target.suffix != ".toml" else target
+    folder = target.is_dir() and not (target.suffix == ".toml" and target.is_symlink())
+    return target / DEFAULT_FILE if folder or target.suffix != ".toml" else target
 
 
 def _split_reasons(value: str) -> tuple[str, ...]:
@@ -185,7 +189,7 @@ def init(path: str | None, force: bool, name: str | None, kind: str | None, appr
          reasons: tuple[str, ...] | None, pin: bool, interactive: bool | None) -> None:
     """Write a commented starter manifest to PATH (a folder or file; default ./mlproject.toml)."""
     target = _target(path)
-    if target.exists() and not force:
+    if os.path.lexists(target) and not force:  # a dangling symlink too: a file would be created where it leads
         click.echo(f"policylint: error: {target} already exists; use --force to overwrite it", err=True)
         sys.exit(2)
     default_name = target.resolve().parent.name or "my-project"
@@ -203,9 +207,12 @@ def init(path: str | None, force: bool, name: str | None, kind: str | None, appr
     if approach == "fine-tune" and not reasons:
         reasons = (DEFAULT_REASON,)
     text = render(name, kind, approach, tuple(reasons or ()))
+    from policylint.files import open_for_writing
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        with open_for_writing(target, encoding="utf-8") as out:  # never through a symlink, nor blocked on a FIFO
+            out.write(text)
     except OSError as exc:
         click.echo(f"policylint: error: cannot write {target}: {exc.strerror or exc}", err=True)
         sys.exit(2)
