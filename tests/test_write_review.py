@@ -166,3 +166,48 @@ def test_init_force_on_a_fifo_is_refused_not_waited_on(repo: Path) -> None:
     os.mkfifo(repo / "mlproject.toml")
     proc = run("init", "--no-input", "--no-pack-versions", "--force", cwd=repo)
     one_error_line(proc, "mlproject.toml", "FIFO")
+
+
+# --- upgrade --write, and init pinning pack versions: the configuration file they edit ------------
+
+ORG = 'pack-versions = { builtin = "1" }\n'
+
+
+@needs_fifos
+def test_upgrade_write_on_a_fifo_configuration_is_refused_not_waited_on(repo: Path) -> None:
+    os.mkfifo(repo / "policylint.toml")
+    (repo.parent / "org.toml").write_text(ORG, "utf-8")
+    proc = run("upgrade", "--write", "--org-config", str(repo.parent / "org.toml"), cwd=repo)
+    one_error_line(proc, "policylint.toml", "FIFO", "nothing was written")
+
+
+@needs_symlinks
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
+def test_upgrade_write_never_reads_a_device_as_the_configuration(repo: Path) -> None:
+    (repo / "policylint.toml").symlink_to("/dev/zero")
+    (repo.parent / "org.toml").write_text(ORG, "utf-8")
+    proc = run("upgrade", "--write", "--org-config", str(repo.parent / "org.toml"), cwd=repo)
+    one_error_line(proc, "policylint.toml", "not a regular file", "nothing was written")
+    assert (repo / "policylint.toml").is_symlink()
+
+
+@needs_fifos
+def test_init_with_a_fifo_configuration_leaves_it_alone(repo: Path) -> None:
+    os.mkfifo(repo / "policylint.toml")
+    (repo / "sub").mkdir()
+    proc = run("init", "sub", "--no-input", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert "policylint.toml was left alone" in proc.stderr
+    assert (repo / "sub" / "mlproject.toml").is_file()
+
+
+@needs_symlinks
+def test_upgrade_write_replaces_a_symlinked_configuration_never_writes_its_target(repo: Path) -> None:
+    """Documented as it is: the edit is a new file put in the link's place (os.replace)."""
+    shared = repo.parent / "outside" / "shared.toml"
+    shared.write_text('fail-on = "error"\n', "utf-8")
+    (repo / "policylint.toml").symlink_to(shared)
+    (repo.parent / "org.toml").write_text(ORG, "utf-8")
+    proc = run("upgrade", "--write", "--to", "2", "--org-config", str(repo.parent / "org.toml"), cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert shared.read_text("utf-8") == 'fail-on = "error"\n'

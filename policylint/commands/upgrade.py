@@ -224,12 +224,13 @@ def write(path: Path, wanted: dict[str, str]) -> str:
     import os
     import tempfile
 
-    from policylint.config.files import PYPROJECT
+    from policylint.config.files import MAX_CONFIG_FILE_BYTES, PYPROJECT
+    from policylint.files import read_bounded
 
     pyproject = path.name == PYPROJECT
     if path.exists():
-        try:
-            text = path.read_bytes().decode("utf-8")
+        try:  # bounded, and only a regular file: a FIFO or a device put in its place is refused
+            text = read_bounded(path, MAX_CONFIG_FILE_BYTES).decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise Unsafe(f"it cannot be read ({exc})") from None
         bom = "\ufeff" if text.startswith("\ufeff") else ""
