@@ -211,3 +211,39 @@ def test_upgrade_write_replaces_a_symlinked_configuration_never_writes_its_targe
     proc = run("upgrade", "--write", "--to", "2", "--org-config", str(repo.parent / "org.toml"), cwd=repo)
     assert proc.returncode == 0, proc.stderr
     assert shared.read_text("utf-8") == 'fail-on = "error"\n'
+
+
+# --- the GitHub Action: its SARIF file inside the checked-out repository ---------------------------
+
+@pytest.fixture()
+def action_policylint(tmp_path: Path) -> Path:
+    path = tmp_path / "bin" / "policylint"
+    write(path, f'#!/bin/sh\nexec "{sys.executable}" -m policylint "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+QUIET = {"summary": "false", "annotations": "false"}
+
+
+@needs_symlinks
+def test_action_sarif_replaces_a_planted_symlink(tmp_path: Path, action_policylint: Path) -> None:
+    repo, event = pull_request(tmp_path, {"a/mlproject.toml": PASSING.read_text("utf-8")})
+    target = tmp_path / "victim.txt"
+    target.write_text("precious\n", "utf-8")
+    (repo / "policylint.sarif").symlink_to(target)
+    result = run_action(repo, tmp_path, event, action_policylint, **QUIET)
+    assert result.status == 0, result.log
+    assert target.read_text("utf-8") == "precious\n"
+    assert not (repo / "policylint.sarif").is_symlink()
+    assert result.outputs["sarif-file"] == "policylint.sarif"
+
+
+def test_action_sarif_path_taken_by_a_folder_is_a_tool_error(tmp_path: Path, action_policylint: Path) -> None:
+    repo, event = pull_request(tmp_path, {"a/mlproject.toml": PASSING.read_text("utf-8")})
+    (repo / "policylint.sarif").mkdir()
+    result = run_action(repo, tmp_path, event, action_policylint, **QUIET)
+    assert result.status == 2, result.log
+    assert result.outputs == {"sarif-file": "", "exit-code": "2"}
+    errors = [line for line in result.log.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and "policylint.sarif" in errors[0], result.log
