@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SCENARIOS
-from test_changes import Repo, isolated_env
+from test_changes import Repo, env, repo  # noqa: F401 - the fixtures, shared
 
 from policylint import discovery
 from policylint.discovery import discover
@@ -32,16 +32,6 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, 
 
 def verdicts(report: dict) -> dict[str, list[str]]:
     return {m["path"]: [f["rule"] for f in m["findings"]] for m in report["manifests"]}
-
-
-@pytest.fixture()
-def env(tmp_path: Path) -> dict[str, str]:
-    return isolated_env(tmp_path)
-
-
-@pytest.fixture()
-def repo(tmp_path: Path, env: dict[str, str]) -> Repo:
-    return Repo(tmp_path.resolve() / "repo", env)
 
 
 # ------------------------------------------------- a git work tree that git cannot list
