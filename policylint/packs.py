@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from policylint import toml
-from policylint.errors import PackError, located
+from policylint.errors import ConfigError, PackError, located
 from policylint.files import read_bounded
 from policylint.findings import RECOMMENDATIONS
 from policylint.positions import SourceIndex
@@ -175,6 +175,16 @@ class Policy(NamedTuple):
             if value_column is not None:
                 return value_column[0], value_column[1] + column_in_value
         return index.locate(key)
+
+
+class PackNameTaken(ConfigError):
+    """A ``policy-paths`` pack named like a pack already loaded; ``config.layers`` names the
+    setting that added it."""
+
+    def __init__(self, path: Path, taken_by: Path, name: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: pack {name!r} has the name of a pack already loaded "
+                         f"({taken_by}); a pack from policy-paths needs a name of its own")
 
 
 class Pack(NamedTuple):

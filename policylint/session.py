@@ -19,11 +19,11 @@ from policylint.config import layers
 from policylint.config.files import Chains, Settings, load_config, plugin_settings
 from policylint.config.model import BUILT_IN, InForce, Origin
 from policylint.engine import Engine, EngineOptions, RuleSet, builtin_rules
-from policylint.errors import ConfigError, PluginError, PolicylintError
+from policylint.errors import PluginError, PolicylintError
 from policylint.expr import Function
 from policylint.findings import RuleInfo
 from policylint.manifest import ext_model_check
-from policylint.packs import Pack, declared_params, load_pack
+from policylint.packs import Pack, PackNameTaken, declared_params, load_pack
 from policylint.plugins import PluginHost, as_mapping, as_paths, merged
 from policylint.reports import Reporter
 
@@ -97,16 +97,6 @@ def _guard_reporter(reporter: Reporter, owner: str, name: str) -> Reporter:
             raise PluginError(f"{owner}: report format {name!r} failed: {type(exc).__name__}: {exc}") from exc
 
     return report
-
-
-class PackNameTaken(ConfigError):
-    """A ``policy-paths`` pack named like a pack already loaded; ``config.layers`` names the
-    setting that added it."""
-
-    def __init__(self, path: Path, taken_by: Path, name: str) -> None:
-        self.path = path
-        super().__init__(f"{path}: pack {name!r} has the name of a pack already loaded "
-                         f"({taken_by}); a pack from policy-paths needs a name of its own")
 
 
 class Session:

@@ -17,7 +17,7 @@ from policylint.config.files import Settings
 from policylint.config.model import BUILT_IN, InForce, Origin, Setting
 from policylint.errors import ConfigError
 from policylint.findings import ALWAYS_ON, RuleInfo
-from policylint.packs import Param, newer, param_problem
+from policylint.packs import PackNameTaken, Param, newer, param_problem
 from policylint.schema import did_you_mean
 
 ONLY_ORG = "only the organisation configuration may loosen it"
@@ -69,8 +69,8 @@ def apply(state: InForce, layer: Settings, catalog_for: Callable[[tuple[Path, ..
             raise ConfigError(f"{setting.origin.locate}: {setting.value} is not a policy pack (no pack.toml in it)")
     try:
         catalog = catalog_for(tuple(s.value for s in policy_paths))
-    except ConfigError as exc:  # a pack's name taken (session.PackNameTaken): name the setting
-        adding = [s for s in layer.policy_paths if s.value == getattr(exc, "path", None)]
+    except PackNameTaken as exc:  # named at the setting that added the pack
+        adding = [s for s in layer.policy_paths if s.value == exc.path]
         if not adding:
             raise
         raise ConfigError(f"{adding[0].origin.locate}: {exc}") from None
