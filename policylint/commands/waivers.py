@@ -180,9 +180,11 @@ def _summary_line(result: Audit) -> str:
 
 
 def _cell(text: str) -> str:
-    """One line, escaped; ``##[`` as :func:`policylint.reports.text.log_line` writes it (the
-    action prints this report to the log, where GitHub's runner would read a command)."""
-    return printable(" ".join(str(text).split())).replace("##[", "##\\x5b")
+    """One line, escaped, with no runner command marker (the action prints this report to the
+    log, where GitHub's runner would read one)."""
+    from policylint.reports.text import without_command_marker
+
+    return without_command_marker(printable(" ".join(str(text).split())))
 
 
 def text_report(result: Audit) -> str:

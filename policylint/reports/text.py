@@ -32,9 +32,14 @@ def log_line(line: str) -> str:
     workflow command: an annotation, a mask, ``stop-commands``. A path that would start one gets
     ``./`` before it (the same file), and ``##[`` is written ``##\\x5b``, as controls are escaped.
     """
-    if "##[" in line:
-        line = line.replace("##[", "##\\x5b")
+    line = without_command_marker(line)
     return "./" + line if line.lstrip().startswith("::") else line
+
+
+def without_command_marker(text: str) -> str:
+    """``text`` with ``##[`` (which opens a GitHub runner command anywhere in a line) written
+    ``##\\x5b``: for a table cell, escaped before the columns are padded."""
+    return text.replace("##[", "##\\x5b") if "##[" in text else text
 
 
 def format_finding(path: str, finding: Finding, color: bool = False) -> str:
