@@ -124,20 +124,30 @@ def test_a_manifest_that_is_not_a_regular_file_is_reported_outside_git(tmp_path:
 # ------------------------------------------------- --changed-since through symlinks
 
 
-def test_a_manifest_whose_symlinked_folder_was_repointed_is_a_change(repo: Repo) -> None:
-    """``svc/mlproject.toml -> ../current/m.toml`` and ``current -> v1``: a branch that only
-    repoints ``current`` at ``v2`` (a failing file committed earlier under another name) changes
-    what the manifest says, but only ``current`` is in the diff."""
+def _versions(repo: Repo) -> None:
+    """``v1/m.toml`` passes, ``v2/m.toml`` fails, and ``current -> v1``."""
     repo.write("v1/m.toml", PASSING)
     repo.write("v2/m.toml", FAILING)
     (repo.root / "current").symlink_to("v1")
-    (repo.root / "svc").mkdir()
-    (repo.root / "svc" / "mlproject.toml").symlink_to("../current/m.toml")
+
+
+def _repoint_current_on_a_branch(repo: Repo) -> None:
+    """Commit the tree on main, then a branch ``feature`` whose only change is ``current -> v2``."""
     repo.commit("base")
     repo.git("checkout", "-q", "-b", "feature")
     (repo.root / "current").unlink()
     (repo.root / "current").symlink_to("v2")
     repo.commit("repoint")
+
+
+def test_a_manifest_whose_symlinked_folder_was_repointed_is_a_change(repo: Repo) -> None:
+    """``svc/mlproject.toml -> ../current/m.toml`` and ``current -> v1``: a branch that only
+    repoints ``current`` at ``v2`` (a failing file committed earlier under another name) changes
+    what the manifest says, but only ``current`` is in the diff."""
+    _versions(repo)
+    (repo.root / "svc").mkdir()
+    (repo.root / "svc" / "mlproject.toml").symlink_to("../current/m.toml")
+    _repoint_current_on_a_branch(repo)
     assert repo.git("diff", "--name-only", "main").split() == ["current"]
     proc = repo.check("--changed-since", "main", "--format", "json")
     assert [m["path"] for m in json.loads(proc.stdout)["manifests"]] == ["svc/mlproject.toml"]
@@ -146,18 +156,12 @@ def test_a_manifest_whose_symlinked_folder_was_repointed_is_a_change(repo: Repo)
 
 def test_a_repointed_symlink_in_the_middle_of_a_chain_is_a_change(repo: Repo) -> None:
     """The manifest's own symlink and its final target are unchanged; a link between them is not."""
-    repo.write("v1/m.toml", PASSING)
-    repo.write("v2/m.toml", FAILING)
-    (repo.root / "current").symlink_to("v1")
+    _versions(repo)
     (repo.root / "links").mkdir()
     (repo.root / "links" / "m.toml").symlink_to("../current/m.toml")
     (repo.root / "svc").mkdir()
     (repo.root / "svc" / "mlproject.toml").symlink_to("../links/m.toml")
-    repo.commit("base")
-    repo.git("checkout", "-q", "-b", "feature")
-    (repo.root / "current").unlink()
-    (repo.root / "current").symlink_to("v2")
-    repo.commit("repoint")
+    _repoint_current_on_a_branch(repo)
     assert repo.checked("--changed-since", "main") == ["svc/mlproject.toml"]
 
 
