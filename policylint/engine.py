@@ -331,6 +331,15 @@ def _run_closures(rules: Sequence[CompiledRule], ns: Namespace, path: str) -> li
     return fired
 
 
+class Evaluated(NamedTuple):
+    """What :meth:`Engine.evaluate` found: the approach, whether it fine-tunes, and each rule
+    that fired (its index among the applicable rules) with its messages."""
+
+    proposal: str
+    fine_tuning: bool
+    fired: list[tuple[int, list[str]]]
+
+
 class Engine:
     """A compiled :class:`RuleSet` with what configuration decides: severities, selection,
     fail-on and waiver limits. Cheap to build from a rule set, so each manifest can have its own."""
@@ -394,11 +403,16 @@ class Engine:
         return self.decide(load_manifest(path, raw, self.ext_models))
 
     def decide(self, loaded: LoadedManifest) -> ManifestResult:
-        source = loaded.source
+        return self.conclude(loaded, self.evaluate(loaded))
+
+    # Deciding in two stages, so that a run can take each over a batch of manifests before the
+    # next (runner.check_batch says why).
+
+    def evaluate(self, loaded: LoadedManifest) -> Evaluated | None:
+        """The first stage: the rules that fire; None for a manifest that breaks the format."""
         if loaded.findings or loaded.data is None:
-            return ManifestResult(source.path, Decision(loaded.proposal, None, "fail"), _in_order(loaded.findings))
+            return None
         ns = namespace(loaded.data, self._defaults)
-        proposal = ns["proposal.approach"]
         fine_tuning = ns["proposes_fine_tuning"]
         applicable = self._applicable[fine_tuning]
         run_rules = self._rules_functions.get(fine_tuning)
@@ -406,7 +420,17 @@ class Engine:
             run_rules = self.rule_set.generated(self._evaluated[fine_tuning], applicable)
             if run_rules is not None:
                 self._rules_functions[fine_tuning] = run_rules
-        fired_rules = run_rules(ns, source.path) if run_rules is not None else _run_closures(applicable, ns, source.path)
+        path = loaded.source.path
+        fired = run_rules(ns, path) if run_rules is not None else _run_closures(applicable, ns, path)
+        return Evaluated(ns["proposal.approach"], fine_tuning, fired)
+
+    def conclude(self, loaded: LoadedManifest, evaluated: Evaluated | None) -> ManifestResult:
+        """The second stage: the findings, located and waived, and the decision."""
+        source = loaded.source
+        if evaluated is None:
+            return ManifestResult(source.path, Decision(loaded.proposal, None, "fail"), _in_order(loaded.findings))
+        proposal, fine_tuning, fired_rules = evaluated
+        applicable = self._applicable[fine_tuning]
         fired: list[Finding] = []
         deciding: CompiledRule | None = None
         for index, messages in fired_rules:
@@ -418,7 +442,7 @@ class Engine:
             for message in messages:
                 finding = source.finding(rule.id, rule.name, compiled.severity, message, compiled.points_at, recommends=rule.recommends)
                 fired.append(finding._replace(preview=True) if preview else finding)
-        waivers = loaded.data.get("waivers")
+        waivers = loaded.data.get("waivers")  # type: ignore[union-attr]  # evaluated: data is a table
         findings = (
             apply_waivers(
                 source, waivers, fired, self._waivable, self.today, self.max_waiver_days, self.ignored,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from policylint import _manifest_spec, toml, validator
 from policylint.findings import Finding
@@ -178,22 +178,45 @@ def too_large(path: str, size: int) -> LoadedManifest:
 
 def load_manifest(path: str, raw: bytes, ext_models: ExtModels | None = None) -> LoadedManifest:
     """Read and check one manifest; never raises for anything the file contains."""
+    return validated(parsed(decoded(path, raw)), ext_models)
+
+
+# Loading in three stages, so that a run can take each over a batch of manifests before the
+# next (runner.check_batch says why). A manifest refused by a stage is a LoadedManifest from
+# there on, which the later stages pass on as it is.
+
+
+def decoded(path: str, raw: bytes) -> Source | LoadedManifest:
+    """The first stage: the file's text, or MAN001 (too large, not UTF-8)."""
     if len(raw) > MAX_MANIFEST_BYTES:
         return too_large(path, len(raw))
     source, problem = decode(path, raw)
     if source is None:
         assert problem is not None
         return LoadedManifest(Source(path, ""), None, [problem])
+    return source
+
+
+def parsed(state: Source | LoadedManifest) -> tuple[Source, dict[str, Any]] | LoadedManifest:
+    """The second stage: the text and its tables, or MAN001 (not TOML)."""
+    if type(state) is not Source:
+        return cast(LoadedManifest, state)
     try:
-        data = toml.loads(source.text)
+        return state, toml.loads(state.text)
     except toml.TOMLError as exc:
         finding = Finding("MAN001", "invalid-toml", "error", f"invalid TOML: {exc.message}", "", exc.line, exc.column)
-        return LoadedManifest(source, None, [finding])
+        return LoadedManifest(state, None, [finding])
+
+
+def validated(state: tuple[Source, dict[str, Any]] | LoadedManifest, ext_models: ExtModels | None) -> LoadedManifest:
+    """The last stage: the manifest with its MAN002 and MAN003 findings, if any."""
+    if type(state) is not tuple:
+        return cast(LoadedManifest, state)
+    source, data = state
     version_problem = check_schema_version(source, data)
     if version_problem is not None:
         return LoadedManifest(source, data, [version_problem])
-    findings = validate(source, data, ext_models or {})
-    return LoadedManifest(source, data, findings)
+    return LoadedManifest(source, data, validate(source, data, ext_models or {}))
 
 
 def check_schema_version(source: Source, data: dict[str, Any]) -> Finding | None:

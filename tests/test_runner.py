@@ -64,12 +64,12 @@ engine.RuleSet._compile = broken
 KILL_ONE = """
 import os, signal
 import policylint.engine as engine
-check = engine.Engine.check
-def dying(self, path, raw):
-    if path.startswith("b/p007/"):
+evaluate = engine.Engine.evaluate
+def dying(self, loaded):
+    if loaded.source.path.startswith("b/p007/"):
         os.kill(os.getpid(), signal.SIGKILL)
-    return check(self, path, raw)
-engine.Engine.check = dying
+    return evaluate(self, loaded)
+engine.Engine.evaluate = dying
 """
 
 
@@ -216,12 +216,12 @@ except {caught}:
 """
     second_breaks = """
 import policylint.engine as engine
-check = engine.Engine.check
-def broken(self, path, raw):
-    if path.startswith("a/p001/"):
+evaluate = engine.Engine.evaluate
+def broken(self, loaded):
+    if loaded.source.path.startswith("a/p001/"):
         raise ValueError("boom")
-    return check(self, path, raw)
-engine.Engine.check = broken
+    return evaluate(self, loaded)
+engine.Engine.evaluate = broken
 """
     proc = policylint("check", "--format", "lazy", *TODAY, ".", cwd=tmp_path, prelude=second_breaks + with_format(body))
     assert (proc.returncode, proc.stdout) == (2, b"")
@@ -246,9 +246,9 @@ def test_an_internal_error_while_checking_names_the_manifest(tmp_path: Path) -> 
     (tmp_path / "mlproject.toml").write_text(FAILING, "utf-8")
     prelude = """
     import policylint.engine as engine
-    def decide(self, loaded):
+    def evaluate(self, loaded):
         raise MemoryError()
-    engine.Engine.decide = decide
+    engine.Engine.evaluate = evaluate
     """
     proc = policylint("check", *TODAY, ".", cwd=tmp_path, prelude=prelude)
     assert proc.returncode == 2 and proc.stdout == b""
