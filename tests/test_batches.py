@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from policylint import manifest, runner
 from policylint.builtin import builtin_pack_path
@@ -22,6 +24,7 @@ from policylint.packs import load_pack
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from corpus import build  # noqa: E402
+from test_fuzz import fuzz, manifest_bytes  # noqa: E402
 
 TODAY = datetime.date(2026, 12, 1)
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -58,11 +61,11 @@ def engines(count: int) -> list[Engine]:
     return [default if i % 5 else strict for i in range(count)]
 
 
-def one_at_a_time(engines: list[Engine], paths: list[str]) -> list[ManifestResult]:
-    """The reference: every stage of one manifest before the next."""
+def one_at_a_time(engines: list[Engine], paths: list[str], files: Any = None) -> list[ManifestResult]:
+    """The reference: every stage of one manifest before the next (``files``: what reading
+    each path gave, else each is read)."""
     results = []
-    for engine, path in zip(engines, paths):
-        raw, problem = runner.read(path)
+    for engine, path, (raw, problem) in zip(engines, paths, files or map(runner.read, paths)):
         loaded = unreadable(path, problem or "") if raw is None else load_manifest(path, raw, engine.ext_models)
         results.append(engine.decide(loaded))
     return results
@@ -79,6 +82,17 @@ def test_a_batch_gives_each_manifest_what_checking_it_alone_gives(corpus: list[s
     assert verdicts == {"pass", "fail"} and {"MAN001", "MAN002", "MAN003", "FMT001"} <= rules  # it mixes outcomes
     assert any(f.waived for r in results for f in r.findings)
     assert all(batch_engines[0]._rules_functions.values())  # and reached the generated function
+
+
+@fuzz(60)
+@given(st.lists(st.one_of(manifest_bytes, st.none()), min_size=1, max_size=12))
+def test_generated_manifests_in_a_batch_give_what_each_gives_alone(contents: list[bytes | None]) -> None:
+    """Generated manifests (mutated tables, edited scenario texts, random bytes; None: a file
+    that could not be read) checked as a batch and one at a time, by fresh engines each."""
+    paths = [f"m{i}/mlproject.toml" for i in range(len(contents))]
+    files = [(raw, None if raw is not None else "Permission denied") for raw in contents]
+    expected = one_at_a_time(engines(len(paths)), paths, files)
+    assert runner.check_batch(engines(len(paths)), paths, files) == (expected, None)
 
 
 def test_the_run_checks_in_batches_that_give_the_same_results(corpus: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
