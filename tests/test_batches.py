@@ -188,18 +188,23 @@ def test_an_internal_error_is_noted_with_its_manifest_and_stops_the_run_there(mo
         assert raised.value.__notes__ == [f"while checking {paths[4]}"]  # type: ignore[attr-defined]
 
 
+def reading_fails(monkeypatch: pytest.MonkeyPatch, at: str, message: str) -> None:
+    """runner.read raising a ValueError for the path ``at`` (as os.stat does for a NUL in a path)."""
+    read = runner.read
+
+    def failing(path: str, stdin: Any = None) -> Any:
+        if path == at:
+            raise ValueError(message)
+        return read(path, stdin)
+
+    monkeypatch.setattr(runner, "read", failing)
+
+
 def test_an_error_reading_a_file_comes_after_the_results_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """read() turns what the file system says into a MAN001 finding; anything else it raises
     (here a ValueError) ends the run at that file, after the results of those before it."""
     paths = paths_of(6)
-    read = runner.read
-
-    def failing(path: str, stdin: Any = None) -> Any:
-        if path == paths[3]:
-            raise ValueError("embedded null byte")
-        return read(path, stdin)
-
-    monkeypatch.setattr(runner, "read", failing)
+    reading_fails(monkeypatch, paths[3], "embedded null byte")
     engine = engines(1)[0]
     checked = runner._checked(lambda _path: engine, paths)
     assert [next(checked).path for _ in range(3)] == paths[:3]
@@ -211,14 +216,7 @@ def test_an_error_checking_an_earlier_manifest_comes_before_an_error_reading_a_l
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     paths = paths_of(6)
-    read = runner.read
-
-    def failing(path: str, stdin: Any = None) -> Any:
-        if path == paths[4]:
-            raise ValueError("reading")
-        return read(path, stdin)
-
-    monkeypatch.setattr(runner, "read", failing)
+    reading_fails(monkeypatch, paths[4], "reading")
     monkeypatch.setattr(Engine, "evaluate", raising_for("evaluate", {paths[1]}, [], Engine.evaluate))
     engine = engines(1)[0]
     with pytest.raises(ValueError, match="evaluate of"):
