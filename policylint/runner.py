@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from policylint import manifest
 from policylint.config.model import InForce, Origin
 from policylint.discovery import STDIN, PathList, absolute, in_order, parent, position
 from policylint.engine import Engine
 from policylint.errors import PolicylintError
 from policylint.findings import ManifestResult
 from policylint.files import FileRefused, open_for_writing, read_bounded
-from policylint import manifest
 from policylint.manifest import MAX_MANIFEST_BYTES, LoadedManifest, Source, unreadable
 from policylint.session import Session
 
@@ -215,13 +215,13 @@ def check_batch(
     """:func:`check_one` of each path (``files``: what :func:`read` gave for it), with each
     stage of checking taken over the whole batch before the next.
 
-    The same functions run on the same manifests in the same order, so every result is the same;
-    what changes is that the code and tables of one stage (the parser, the validator, the rules)
-    are still in the processor's caches for the next manifest, where running every stage on
-    one manifest before the next evicted them: a run of 10,000 manifests takes about 15% less
-    time (docs/performance.md). Returns the results up to the first manifest whose check raised,
-    and that error (noted as :func:`check_one` notes it): what checking them one at a time
-    would have given before stopping.
+    The same functions run on the same manifests in the same order, so every result is the
+    same; what changes is that the code and tables of one stage (the parser, the validator,
+    the rules) are still in the processor's caches for the next manifest, where running every
+    stage on one manifest before the next evicted them: a run of 10,000 manifests takes about
+    a fifth less time (docs/performance.md, round six). Returns the results up to the first
+    manifest whose check raised, and that error (noted as :func:`check_one` notes it): what
+    checking them one at a time would have given before stopping.
     """
     error: BaseException | None = None
 
