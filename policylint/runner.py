@@ -18,7 +18,7 @@ from policylint import manifest
 from policylint.config.model import InForce, Origin
 from policylint.discovery import STDIN, PathList, absolute, in_order, parent, position
 from policylint.engine import Engine
-from policylint.errors import PolicylintError
+from policylint.errors import PluginError, PolicylintError
 from policylint.findings import ManifestResult
 from policylint.files import FileRefused, open_for_writing, read_bounded
 from policylint.manifest import MAX_MANIFEST_BYTES, LoadedManifest, Source, unreadable
@@ -232,7 +232,7 @@ def check_batch(
         try:
             for arguments in zip(*columns):
                 done.append(function(*arguments))
-        except Exception as exc:
+        except BaseException as exc:  # Ctrl-C too: what one at a time raised first still comes first
             error = exc  # a later stage's error is of an earlier manifest: it replaces this one
         return done
 
@@ -241,9 +241,23 @@ def check_batch(
     loaded = stage(manifest.validated, tables, [engine.ext_models for engine in engines])
     evaluated = stage(Engine.evaluate, engines, loaded)
     results = stage(Engine.conclude, engines, loaded, evaluated)
-    if error is not None and not isinstance(error, PolicylintError):
+    if isinstance(error, SystemExit):
+        error = _exited(paths[len(results)], error)
+    elif isinstance(error, Exception) and not isinstance(error, PolicylintError):
         _note(error, f"while checking {paths[len(results)]}")
     return results, error
+
+
+def _exited(path: str, exc: SystemExit) -> PolicylintError:
+    """``sys.exit()`` called while checking: nothing of policylint's does, so a plugin's check,
+    model or function did; ending the process there would give its exit code (0 for a bare
+    ``sys.exit()``) to a run that has not checked everything, so it is an error that names the
+    manifest (exit 2)."""
+    called = "sys.exit()" if exc.code is None else f"sys.exit({exc.code!r})"
+    return PluginError(
+        f"{path}: {called} was called while checking it (a plugin's check, table model or condition "
+        "function must return or raise, never end the process)"
+    )
 
 
 def _decoded(path: str, file: tuple[bytes | None, str | None]) -> Source | LoadedManifest:
@@ -278,7 +292,7 @@ def _checked(
                 if len(batch) == BATCH_SIZE or size >= BATCH_BYTES:
                     exhausted = False
                     break
-        except Exception as exc:  # raised before the next manifest's check, as one at a time
+        except BaseException as exc:  # raised after the checks of those before it, as one at a time
             stopped = exc
         results, error = check_batch(engines, batch, files)
         yield from results

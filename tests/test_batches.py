@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from policylint import manifest, runner
 from policylint.builtin import builtin_pack_path
 from policylint.engine import Engine, EngineOptions, RuleSet
-from policylint.errors import PolicylintError
+from policylint.errors import PluginError, PolicylintError
 from policylint.findings import ManifestResult
 from policylint.manifest import MAX_MANIFEST_BYTES, load_manifest, unreadable
 from policylint.packs import load_pack
@@ -132,14 +132,14 @@ def paths_of(count: int) -> list[str]:
     return [str(path) for path in sorted(SCENARIOS.glob("*.toml"))[:count]]
 
 
-def raising_for(name: str, at: set[str], calls: list[str], function: Any) -> Any:
-    """``function`` recording its calls (by the manifest's path), raising for the paths in ``at``."""
+def raising_for(name: str, at: set[str], calls: list[str], function: Any, error: type[BaseException] = ValueError) -> Any:
+    """``function`` recording its calls (by the manifest's path), raising ``error`` for the paths in ``at``."""
 
     def wrapper(*args: Any) -> Any:
         path = next(_paths(args))
         calls.append(f"{name} {Path(path).name}")
         if path in at:
-            raise (PolicylintError if name == "conclude" else ValueError)(f"{name} of {Path(path).name}")
+            raise error(f"{name} of {Path(path).name}")
         return function(*args)
 
     return wrapper
@@ -157,15 +157,19 @@ def _paths(args: tuple[Any, ...]) -> Iterator[str]:
             yield arg.source.path
 
 
-def test_a_later_stage_failing_for_an_earlier_manifest_is_the_error(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("early_error", [ValueError, KeyboardInterrupt, SystemExit])
+def test_a_later_stage_failing_for_an_earlier_manifest_is_the_error(
+    monkeypatch: pytest.MonkeyPatch, early_error: type[BaseException]
+) -> None:
     """Validation fails for the sixth manifest, concluding for the third: one at a time, the
-    third's error comes first, so it is the batch's; the sixth's later stages never run."""
+    third's error comes first, so it is the batch's; the sixth's later stages never run. Also
+    when the sixth's is Ctrl-C or an exit, which are no Exception."""
     paths = paths_of(8)
     calls: list[str] = []
     third, sixth = Path(paths[2]).name, Path(paths[5]).name
-    monkeypatch.setattr(manifest, "validated", raising_for("validated", {paths[5]}, calls, manifest.validated))
+    monkeypatch.setattr(manifest, "validated", raising_for("validated", {paths[5]}, calls, manifest.validated, early_error))
     monkeypatch.setattr(Engine, "evaluate", raising_for("evaluate", set(), calls, Engine.evaluate))
-    monkeypatch.setattr(Engine, "conclude", raising_for("conclude", {paths[2]}, calls, Engine.conclude))
+    monkeypatch.setattr(Engine, "conclude", raising_for("conclude", {paths[2]}, calls, Engine.conclude, PolicylintError))
     engine_list = engines(len(paths))
     results, error = runner.check_batch(engine_list, paths, [runner.read(path) for path in paths])
     assert isinstance(error, PolicylintError) and str(error) == f"conclude of {third}"
@@ -186,6 +190,20 @@ def test_an_internal_error_is_noted_with_its_manifest_and_stops_the_run_there(mo
         next(checked)
     if sys.version_info >= (3, 11):
         assert raised.value.__notes__ == [f"while checking {paths[4]}"]  # type: ignore[attr-defined]
+
+
+def test_an_exit_while_checking_is_an_error_naming_the_manifest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plugin's code calling sys.exit() must not end the run with its exit code (0 passes a
+    gate that checked nothing after it): it is a PluginError, exit 2, naming the manifest."""
+    paths = paths_of(4)
+    monkeypatch.setattr(Engine, "evaluate", raising_for("evaluate", {paths[1]}, [], Engine.evaluate, SystemExit))
+    results, error = runner.check_batch(engines(len(paths)), paths, [runner.read(path) for path in paths])
+    assert [r.path for r in results] == paths[:1]
+    assert isinstance(error, PluginError)
+    assert str(error) == (
+        f"{paths[1]}: sys.exit('evaluate of {Path(paths[1]).name}') was called while checking it (a plugin's "
+        "check, table model or condition function must return or raise, never end the process)"
+    )
 
 
 def reading_fails(monkeypatch: pytest.MonkeyPatch, at: str, message: str) -> None:

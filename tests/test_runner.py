@@ -257,6 +257,29 @@ def test_an_internal_error_while_checking_names_the_manifest(tmp_path: Path) -> 
         assert "internal error: MemoryError" in err and "while checking mlproject.toml" in err
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_sys_exit_0_while_checking_fails_the_run_naming_the_manifest(tmp_path: Path, jobs: str) -> None:
+    """A plugin's code that calls sys.exit(0) mid-run would end it with exit 0, a passing gate
+    with no report: it is exit 2 instead, naming the manifest, with or without workers."""
+    corpus(tmp_path, {"a": 300})
+    prelude = """
+    import sys
+    import policylint.engine as engine
+    evaluate = engine.Engine.evaluate
+    def exiting(self, loaded):
+        if loaded.source.path == "a/p250/mlproject.toml":
+            sys.exit(0)
+        return evaluate(self, loaded)
+    engine.Engine.evaluate = exiting
+    """
+    proc = policylint("check", "-j", jobs, *TODAY, ".", cwd=tmp_path, prelude=prelude)
+    assert (proc.returncode, proc.stdout) == (2, b"")
+    assert proc.stderr.decode() == (
+        "policylint: error: a/p250/mlproject.toml: sys.exit(0) was called while checking it (a plugin's check, "
+        "table model or condition function must return or raise, never end the process)\n"
+    )
+
+
 @pytest.mark.parametrize("output_format", ["json", "text"])
 def test_a_closed_pipe_exits_quietly_and_non_zero(tmp_path: Path, output_format: str) -> None:
     """`policylint check . | head -1`: the reader is gone before the report is written (`true`
