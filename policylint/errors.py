@@ -40,6 +40,15 @@ class PluginError(PolicylintError):
     """A plugin that fails to load, raises, or returns malformed data."""
 
 
+def what_it_raised(exc: BaseException) -> str:
+    """How a plugin's failure reads in a message: ``ValueError: boom``, or ``sys.exit(0) was
+    called`` for an exit, which plugins' code is caught for too: left alone, it would end the run
+    with the plugin's exit code (0 for a bare ``sys.exit()``, a passing gate with no report)."""
+    if isinstance(exc, SystemExit):
+        return "sys.exit() was called" if exc.code is None else f"sys.exit({exc.code!r}) was called"
+    return f"{type(exc).__name__}: {exc}"
+
+
 #: Control characters a user's file may smuggle into a message (a key like "a\nb", a terminal
 #: escape), shown escaped: one message stays one line, and the terminal stays untouched.
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {0x0A: "\\n", 0x09: "\\t"}

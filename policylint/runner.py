@@ -18,7 +18,7 @@ from policylint import manifest
 from policylint.config.model import InForce, Origin
 from policylint.discovery import STDIN, PathList, absolute, in_order, parent, position
 from policylint.engine import Engine
-from policylint.errors import PluginError, PolicylintError
+from policylint.errors import PluginError, PolicylintError, what_it_raised
 from policylint.findings import ManifestResult
 from policylint.files import FileRefused, open_for_writing, read_bounded
 from policylint.manifest import MAX_MANIFEST_BYTES, LoadedManifest, Source, unreadable
@@ -253,9 +253,8 @@ def _exited(path: str, exc: SystemExit) -> PolicylintError:
     model or function did; ending the process there would give its exit code (0 for a bare
     ``sys.exit()``) to a run that has not checked everything, so it is an error that names the
     manifest (exit 2)."""
-    called = "sys.exit()" if exc.code is None else f"sys.exit({exc.code!r})"
     return PluginError(
-        f"{path}: {called} was called while checking it (a plugin's check, table model or condition "
+        f"{path}: {what_it_raised(exc)} while checking it (a plugin's check, table model or condition "
         "function must return or raise, never end the process)"
     )
 

@@ -19,7 +19,7 @@ from policylint.config import layers
 from policylint.config.files import Chains, Settings, load_config, plugin_settings
 from policylint.config.model import BUILT_IN, InForce, Origin
 from policylint.engine import Engine, EngineOptions, RuleSet, builtin_rules
-from policylint.errors import PluginError, PolicylintError
+from policylint.errors import PluginError, PolicylintError, what_it_raised
 from policylint.expr import Function
 from policylint.findings import RuleInfo
 from policylint.manifest import ext_model_check
@@ -47,8 +47,8 @@ def _check_function(name: str, impl: Any, owner: str) -> Function:
     def guarded(*args: Any) -> Any:
         try:
             return impl(*args)
-        except Exception as exc:  # a plugin's bug must stop the run, naming the plugin
-            raise PluginError(f"{owner}: condition function {name}() failed: {type(exc).__name__}: {exc}") from None
+        except (Exception, SystemExit) as exc:  # a plugin's bug must stop the run, naming the plugin
+            raise PluginError(f"{owner}: condition function {name}() failed: {what_it_raised(exc)}") from None
 
     return Function(name, guarded, arity, doc)
 
@@ -93,8 +93,8 @@ def _guard_reporter(reporter: Reporter, owner: str, name: str) -> Reporter:
             return reporter(results, context, out)
         except (PolicylintError, MemoryError):
             raise  # the reporter's own error names itself; memory is no plugin's fault
-        except Exception as exc:
-            raise PluginError(f"{owner}: report format {name!r} failed: {type(exc).__name__}: {exc}") from exc
+        except (Exception, SystemExit) as exc:
+            raise PluginError(f"{owner}: report format {name!r} failed: {what_it_raised(exc)}") from exc
 
     return report
 

@@ -552,6 +552,20 @@ CASES: dict[str, Case] = {
     "module-raises-on-import": Case(
         (Fake("raise RuntimeError('licence server unreachable')\n"),),
         f"{NAMED} failed to load: RuntimeError: licence server unreachable"),
+    # An exit from a plugin's code would end the run with the plugin's exit code: 0 for these
+    "module-exits-on-import": Case(
+        (Fake("import sys\nsys.exit(0)\n"),),
+        f"{NAMED} failed to load: sys.exit(0) was called"),
+    "hook-exits": Case(
+        (Fake(hook("policylint_policy_packs", "raise SystemExit")),),
+        f"{NAMED} raised in policylint_policy_packs: sys.exit() was called"),
+    "check-exits-at-check-time": Case(
+        (Fake(check_source(run="lambda ns, params: exit(0)")),),
+        f"mlproject.toml: {NAMED}: check ACME100 failed: sys.exit(0) was called"),
+    "format-exits-at-report-time": Case(
+        (Fake(hook("policylint_report_formats", 'return {"acme": render}')
+              + "def render(results, context, out):\n    raise SystemExit(0)\n"),),
+        f"{NAMED}: report format 'acme' failed: sys.exit(0) was called", ("--format", "acme")),
     # Hooks that raise, and hooks pluggy refuses
     "hook-raises": Case(
         (Fake(hook("policylint_policy_packs", "raise RuntimeError('no pack today')")),),
