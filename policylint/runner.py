@@ -249,10 +249,11 @@ def check_batch(
 
 
 def _exited(path: str, exc: SystemExit) -> PolicylintError:
-    """``sys.exit()`` called while checking: nothing of policylint's does, so a plugin's check,
-    model or function did; ending the process there would give its exit code (0 for a bare
-    ``sys.exit()``) to a run that has not checked everything, so it is an error that names the
-    manifest (exit 2)."""
+    """``sys.exit()`` called while checking: nothing of policylint's does, and plugins' checks
+    and condition functions name their plugin themselves, so a table model's validator did (or
+    what it called). Ending the process there would give its exit code (0 for a bare
+    ``sys.exit()``) to a run that has not checked everything: an error that names the manifest
+    instead (exit 2)."""
     return PluginError(
         f"{path}: {what_it_raised(exc)} while checking it (a plugin's check, table model or condition "
         "function must return or raise, never end the process)"
