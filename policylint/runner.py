@@ -278,7 +278,7 @@ def _checked(
         files: list[tuple[bytes | None, str | None]] = []
         size = 0
         stopped: BaseException | None = None  # what stopped making the batch, raised after it
-        exhausted = True
+        exhausted = False
         try:
             for path in remaining:
                 engine = engine_of(path)
@@ -290,8 +290,9 @@ def _checked(
                 files.append(file)
                 size += len(file[0] or b"")
                 if len(batch) == BATCH_SIZE or size >= BATCH_BYTES:
-                    exhausted = False
                     break
+            else:
+                exhausted = True
         except BaseException as exc:  # raised after the checks of those before it, as one at a time
             stopped = exc
         results, error = check_batch(engines, batch, files)
