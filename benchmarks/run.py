@@ -103,6 +103,27 @@ def run_together(commands: list[list[str]], cwd: Path) -> float:
     return elapsed
 
 
+#: Discovery alone, timed inside the process (its start-up left out): the walk ``--jobs`` does
+#: before it forks.
+_WALK = (
+    "import sys, time\n"
+    "from policylint.discovery import discover\n"
+    "start = time.perf_counter()\n"
+    "found = len(discover([sys.argv[1]]))\n"
+    "print(time.perf_counter() - start, found)\n"
+)
+
+
+def walk_alone(folder: Path, cwd: Path) -> float:
+    """Seconds :func:`policylint.discovery.discover` takes to walk ``folder`` in a fresh process."""
+    proc = subprocess.run([PYTHON, "-c", _WALK, str(folder)], cwd=cwd, capture_output=True, text=True, check=False,
+                          env=ENV)
+    if proc.returncode != 0:
+        raise SystemExit(f"timing the walk of {folder} failed: {proc.stderr}")
+    seconds, _ = proc.stdout.split()
+    return float(seconds)
+
+
 def peak_rss(command: list[str], cwd: Path) -> int:
     """Peak RSS (KiB) of one run, measured through a small launcher (see peak_rss.py)."""
     proc = subprocess.run(
@@ -299,6 +320,33 @@ class Bench:
                               "ratio_of_medians": one_worker.median_s / parallel.median_s, "target": TARGETS["jobs"],
                               "meets_target": speedup >= TARGETS["jobs"], "note": "speed-up (higher is better)"})
         self.ceiling(folder, size)
+        self.amdahl(folder, size)
+
+    def amdahl(self, folder: Path, size: int) -> None:
+        """The most any two-worker ``--jobs`` can give here, by Amdahl's law: start-up (a
+        ``-j 1`` check of an empty folder) and the walk (discovery alone, timed inside a fresh
+        process) run in the parent before it forks; even if the rest of a ``-j 1`` run split
+        evenly over two workers at no cost, the speed-up would be one run's time over the
+        serial part plus half the rest. Medians of runs interleaved as the other rows'."""
+        empty = self.root / "empty"
+        empty.mkdir(exist_ok=True)
+        startup = self.check(empty, "--format", "json", "-j", "1")
+        whole = self.check(folder, "--format", "json", "-j", "1")
+        run_once(startup, self.root)
+        walk_alone(folder, self.root)
+        samples: list[tuple[float, float, float]] = []
+        for _ in range(self.jobs_runs):
+            samples.append((run_once(startup, self.root), walk_alone(folder, self.root), run_once(whole, self.root)))
+        start, walk, run = (statistics.median(values) for values in zip(*samples))
+        serial = start + walk
+        bound = run / (serial + (run - serial) / 2)
+        serials = [a + b for a, b, _ in samples]
+        self.rows.append({"label": f"Amdahl bound on {size:,}{PARSER}", "name": "bound", "median_s": serial,
+                          "spread_s": max(serials) - min(serials), "runs": self.jobs_runs, "floor": "1 worker", "floor_median_s": run,
+                          "ratio": bound, "target": None, "meets_target": None, "startup_s": start, "walk_s": walk,
+                          "note": f"start-up {start * 1e3:.0f} ms + walk {walk * 1e3:.0f} ms before the fork, of a "
+                                  f"{run * 1e3:,.0f} ms -j 1 run; {run / (start + (run - start) / 2):.2f}x if the walk "
+                                  "ran beside the workers"})
 
     def ceiling(self, folder: Path, size: int) -> None:
         """What two processes can give on this machine: two ``-j 1`` checks started at once, each
@@ -396,7 +444,7 @@ def print_table(rows: list[dict]) -> None:
         elif "ms_above_floor" in r:
             extra = f"{r['ms_above_floor']:+.1f} ms (median of paired differences; ratio of medians {r['ratio_of_medians']:.2f}x)"
         elif r.get("target") is None and "note" in r:
-            extra = f"{r['note']}; ratio of medians {r['ratio_of_medians']:.2f}x"
+            extra = r["note"] + (f"; ratio of medians {r['ratio_of_medians']:.2f}x" if "ratio_of_medians" in r else "")
         elif "format" in r:
             growth = (r["peak_rss_kb"] - r["floor_peak_rss_kb"]) / (r["manifests"] - r["floor_manifests"])
             extra = f"{growth * 1024:+.0f} bytes per manifest"
