@@ -152,9 +152,10 @@ def decode(path: str, raw: bytes) -> tuple[Source | None, Finding | None]:
     return Source(path, text), None
 
 
-def unreadable(path: str, reason: str) -> LoadedManifest:
+def unreadable(path: str, reason: str | None) -> LoadedManifest:
     """A file that exists but cannot be read: a MAN001 finding, and the run goes on."""
-    finding = Finding("MAN001", "invalid-toml", "error", f"the file cannot be read: {reason}", "", 1, 1)
+    said = f": {reason}" if reason else " (the operating system gave no reason)"
+    finding = Finding("MAN001", "invalid-toml", "error", f"the file cannot be read{said}", "", 1, 1)
     return LoadedManifest(Source(path, ""), None, [finding])
 
 

@@ -262,7 +262,7 @@ def _exited(path: str, exc: SystemExit) -> PolicylintError:
 
 def _decoded(path: str, file: tuple[bytes | None, str | None]) -> Source | LoadedManifest:
     raw, problem = file
-    return manifest.decoded(path, raw) if raw is not None else unreadable(path, problem or "unknown error")
+    return manifest.decoded(path, raw) if raw is not None else unreadable(path, problem)
 
 
 def _checked(

@@ -66,7 +66,7 @@ def one_at_a_time(engines: list[Engine], paths: list[str], files: Any = None) ->
     each path gave, else each is read)."""
     results = []
     for engine, path, (raw, problem) in zip(engines, paths, files or map(runner.read, paths)):
-        loaded = unreadable(path, problem or "") if raw is None else load_manifest(path, raw, engine.ext_models)
+        loaded = unreadable(path, problem) if raw is None else load_manifest(path, raw, engine.ext_models)
         results.append(engine.decide(loaded))
     return results
 

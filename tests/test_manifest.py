@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from policylint.builtin import builtin_pack_path
 from policylint.engine import Engine, EngineOptions
-from policylint.manifest import load_manifest
+from policylint.manifest import load_manifest, unreadable
 from policylint.packs import load_pack
 from policylint.schema import Count, Fraction, Text
 
@@ -115,6 +115,16 @@ MAN001_CASES = {
 @pytest.mark.parametrize("raw, expected", MAN001_CASES.values(), ids=MAN001_CASES.keys())
 def test_man001(raw: bytes, expected: list[Expect]) -> None:
     check(raw, expected)
+
+
+@pytest.mark.parametrize(("reason", "message"), [
+    ("Permission denied", "the file cannot be read: Permission denied"),
+    (None, "the file cannot be read (the operating system gave no reason)"),
+    ("", "the file cannot be read (the operating system gave no reason)"),
+])
+def test_man001_for_a_file_that_cannot_be_read_says_why_or_that_no_reason_was_given(reason: str | None, message: str) -> None:
+    [finding] = unreadable("a/mlproject.toml", reason).findings
+    assert (finding.rule, finding.message, finding.line, finding.column) == ("MAN001", message, 1, 1)
 
 
 def test_man001_bad_byte_after_bom_is_not_shifted_by_the_bom() -> None:

@@ -142,7 +142,7 @@ def audit(session: Any, paths: Sequence[str], today: datetime.date, stdin: Any =
     for path in run.paths:
         engine = run.engines[path]
         raw, problem = read(path, stdin)
-        checked = engine.check(path, raw) if raw is not None else engine.decide(unreadable(path, problem or "unknown error"))
+        checked = engine.check(path, raw) if raw is not None else engine.decide(unreadable(path, problem))
         broken = [f for f in checked.findings if f.rule.startswith("MAN")]
         if broken or raw is None:
             result.invalid_manifests.append((path, [(f.rule, f.line, f.column, f.message) for f in broken]))
