@@ -67,8 +67,8 @@ FACT_DESCRIPTIONS: dict[str, str] = {
     ),
     "reasoning": "Always present: the table of reasoning.applies.",
     "reasoning.applies": 'task.reasoning (with its default), or evaluation.failures.mode is "reasoning".',
-    "volume.per_day": "The declared volume per day (requests_per_month / 30 when given per month). Absent when unknown.",
-    "volume.per_month": "The declared volume per month (requests_per_day * 30 when given per day). Absent when unknown.",
+    "volume.per_day": "The declared volume per day (requests_per_month / 30 when given per month). Absent when no volume is declared.",
+    "volume.per_month": "The declared volume per month (requests_per_day * 30 when given per day). Absent when no volume is declared.",
     "eval": "Present when eval.interval is.",
     "eval.interval": (
         "The Wilson 95% interval of prompting.best over evaluation.examples; absent when either is "

@@ -97,7 +97,7 @@ class Proposal(_Table):
     model: str | None = Field(None, description="The model to be tuned; for \"distill\", the student model.")
     model_tier: Literal["frontier", "small"] | None = Field(  # small for distill: see facts
         None,
-        description="The size class of that model. Absent: \"small\" when approach is \"distill\", else unknown.",
+        description="The size class of that model. Absent: \"small\" when approach is \"distill\", else not declared.",
     )
     target_quality: Fraction | None = Field(
         None, description="The score the project wants to reach, a fraction from 0 to 1."
@@ -118,7 +118,7 @@ class Prompting(_Table):
         None,
         description=(
             "How many distinct, varied sets of few-shot examples were tried. "
-            "Absent: 1 when few_shot is declared, else unknown."
+            "Absent: 1 when few_shot is declared, else not declared."
         ),
     )
     chain_of_thought: Fraction | None = Field(

@@ -85,7 +85,7 @@ def render(name: str, kind: str, approach: str, reasons: tuple[str, ...]) -> str
         lines.append(_line("# reasons = []", reasons_comment))
     lines += [
         _line('# model = "..."', "the model to be tuned; for distill, the student model"),
-        _line('# model_tier = "small"', f"{_alternatives(MODEL_TIERS)} (default small for distill, else unknown)"),
+        _line('# model_tier = "small"', f"{_alternatives(MODEL_TIERS)} (default small for distill, else not declared)"),
         _line("# target_quality = 0.95", "the score the project wants to reach, a fraction 0-1"),
         "",
         "# The evidence: how the current prompting was measured. Record each step you tried;",
