@@ -383,7 +383,7 @@ def absolute(path: str, cwd: str | None = None) -> str:
     """
     if os.sep != "/":  # Windows: the system's answer (D:x is below drive D's own current folder)
         return os.path.abspath(path)
-    normal = not (os.sep != "/" or not path or "/." in path or "//" in path or path[0] == "." or path[-1] == "/")
+    normal = not (not path or "/." in path or "//" in path or path[0] == "." or path[-1] == "/")
     if normal and path[0] == "/":
         return path
     if cwd is None:
