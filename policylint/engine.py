@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 from policylint.checks import Check
 from policylint.checks import messages as check_messages
-from policylint.errors import ConfigError, PackError, PluginError, PolicylintError, located, what_it_raised
+from policylint.errors import PLUGIN_FAILURES, ConfigError, PackError, PluginError, PolicylintError, located, what_it_raised
 from policylint.expr import CompiledCondition, Compiler, ExpressionError, Function, Namespace
 from policylint.facts import FACTS, defaults, namespace
 from policylint.findings import ALWAYS_ON, Decision, Finding, ManifestResult, RuleInfo, Severity
@@ -186,7 +186,7 @@ class RuleSet:
         def evaluate(ns: Namespace) -> list[str]:
             try:
                 return check_messages(run(MappingProxyType(ns), params))  # type: ignore[arg-type]
-            except (Exception, SystemExit) as exc:  # a plugin's bug must stop the run, naming the plugin
+            except PLUGIN_FAILURES as exc:  # a plugin's bug must stop the run, naming the plugin
                 raise PluginError(f"{owner}: check {check.id} failed: {what_it_raised(exc)}") from exc
 
         return CompiledRule(check, evaluate, tuple(check.points_at.split(".")), check.severity, owner)  # type: ignore[arg-type]

@@ -40,10 +40,15 @@ class PluginError(PolicylintError):
     """A plugin that fails to load, raises, or returns malformed data."""
 
 
+#: What a call into a plugin's code is guarded against: its bugs, and ``sys.exit()``, which
+#: left alone would end the run with the plugin's exit code (0 for a bare one: a passing gate
+#: with no report). Each is a :class:`PluginError` worded by :func:`what_it_raised`.
+PLUGIN_FAILURES = (Exception, SystemExit)
+
+
 def what_it_raised(exc: BaseException) -> str:
     """How a plugin's failure reads in a message: ``ValueError: boom``, or ``sys.exit(0) was
-    called`` for an exit, which plugins' code is caught for too: left alone, it would end the run
-    with the plugin's exit code (0 for a bare ``sys.exit()``, a passing gate with no report)."""
+    called`` for an exit (see :data:`PLUGIN_FAILURES`)."""
     if isinstance(exc, SystemExit):
         return "sys.exit() was called" if exc.code is None else f"sys.exit({exc.code!r}) was called"
     return f"{type(exc).__name__}: {exc}"

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import pluggy
 
 from policylint import hookspecs
-from policylint.errors import PluginError, what_it_raised
+from policylint.errors import PLUGIN_FAILURES, PluginError, what_it_raised
 
 ENTRY_POINT_GROUP = "policylint"
 
@@ -66,7 +66,7 @@ class PluginHost:
             info = self.info[impl.plugin_name]
             try:
                 answer = impl.function()
-            except (Exception, SystemExit) as exc:  # a plugin's bug must stop the run, naming the plugin
+            except PLUGIN_FAILURES as exc:  # a plugin's bug must stop the run, naming the plugin
                 raise PluginError(f"{info.describe()} raised in {hook_name}: {what_it_raised(exc)}") from None
             if answer is None:
                 continue
@@ -309,7 +309,7 @@ def _load_entry_points(host: PluginHost, installed: list[EntryPoint], disabled: 
             raise PluginError(f"{info.describe()}: the name is already used by {host.info[entry_point.name].describe()}")
         try:
             plugin = entry_point.load()
-        except (Exception, SystemExit) as exc:  # an import error in a plugin stops the run, naming it
+        except PLUGIN_FAILURES as exc:  # an import error in a plugin stops the run, naming it
             raise PluginError(f"{info.describe()} failed to load: {what_it_raised(exc)}") from None
         try:
             host.manager.register(plugin, name=entry_point.name)

@@ -19,7 +19,7 @@ from policylint.config import layers
 from policylint.config.files import Chains, Settings, load_config, plugin_settings
 from policylint.config.model import BUILT_IN, InForce, Origin
 from policylint.engine import Engine, EngineOptions, RuleSet, builtin_rules
-from policylint.errors import PluginError, PolicylintError, what_it_raised
+from policylint.errors import PLUGIN_FAILURES, PluginError, PolicylintError, what_it_raised
 from policylint.expr import Function
 from policylint.findings import RuleInfo
 from policylint.manifest import ext_model_check
@@ -47,7 +47,7 @@ def _check_function(name: str, impl: Any, owner: str) -> Function:
     def guarded(*args: Any) -> Any:
         try:
             return impl(*args)
-        except (Exception, SystemExit) as exc:  # a plugin's bug must stop the run, naming the plugin
+        except PLUGIN_FAILURES as exc:  # a plugin's bug must stop the run, naming the plugin
             raise PluginError(f"{owner}: condition function {name}() failed: {what_it_raised(exc)}") from None
 
     return Function(name, guarded, arity, doc)
@@ -93,7 +93,7 @@ def _guard_reporter(reporter: Reporter, owner: str, name: str) -> Reporter:
             return reporter(results, context, out)
         except (PolicylintError, MemoryError):
             raise  # the reporter's own error names itself; memory is no plugin's fault
-        except (Exception, SystemExit) as exc:
+        except PLUGIN_FAILURES as exc:
             raise PluginError(f"{owner}: report format {name!r} failed: {what_it_raised(exc)}") from exc
 
     return report
