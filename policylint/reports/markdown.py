@@ -41,11 +41,16 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 
 
+def _no_mention(html_text: str) -> str:
+    """HTML-escaped text with every ``@name`` broken, so that GitHub notifies nobody."""
+    return _MENTION.sub("@&#8203;", html_text)
+
+
 def escape(text: str) -> str:
     """Literal text inside Markdown, a table cell included: no HTML, no syntax, one line."""
     import html  # imported here: most runs never write this format
     escaped = _LINE_START.sub(_escape_start, _INLINE.sub(r"\\\1", printable(text, keep_newlines=True)))
-    return _MENTION.sub("@&#8203;", _NEWLINE.sub("<br>", html.escape(escaped, quote=False)))
+    return _no_mention(_NEWLINE.sub("<br>", html.escape(escaped, quote=False)))
 
 
 def _escape_start(match: re.Match[str]) -> str:
@@ -85,7 +90,7 @@ def table_row(result: ManifestResult) -> str:
 
 def _rationale(rule: RuleInfo) -> list[str]:
     import html  # imported here: most runs never write this format
-    title = _MENTION.sub("@&#8203;", html.escape(rule.title))  # inside HTML: entities, not backslashes
+    title = _no_mention(html.escape(rule.title))  # inside HTML: entities, not backslashes
     lines = [f"<details><summary>Why {html.escape(rule.id)}: {title}</summary>", ""]
     lines += [escape(line.strip()) for line in rule.rationale.strip().splitlines()]
     if rule.recommends:
