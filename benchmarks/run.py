@@ -153,21 +153,28 @@ def measure_paired(command: list[str], floor: list[str], runs: int,
     """Like ``measure`` for two commands, run back to back in alternating order; also the
     pairs (command, floor) of wall time, for ratios that a machine's drifting speed (other
     tenants of a shared host) affects far less than it does two medians."""
-    run_once(command, cwd)
-    run_once(floor, cwd)
-    pairs = []
-    for index in range(runs):
-        if index % 2:
-            b = run_once(floor, cwd)
-            a = run_once(command, cwd)
-        else:
-            a = run_once(command, cwd)
-            b = run_once(floor, cwd)
-        pairs.append((a, b))
+    pairs = alternating(lambda: run_once(command, cwd), lambda: run_once(floor, cwd), runs)
     measures = []
     for values, argv in (([a for a, _ in pairs], command), ([b for _, b in pairs], floor)):
         measures.append(Measure(argv[0], statistics.median(values), max(values) - min(values), peak_rss(argv, cwd), runs))
     return measures[0], measures[1], pairs
+
+
+def alternating(first: Callable[[], float], second: Callable[[], float], runs: int) -> list[tuple[float, float]]:
+    """``runs`` pairs (first, second) of timings, back to back, the order switching each time,
+    after one warm-up of each."""
+    first()
+    second()
+    pairs = []
+    for index in range(runs):
+        if index % 2:
+            b = second()
+            a = first()
+        else:
+            a = first()
+            b = second()
+        pairs.append((a, b))
+    return pairs
 
 
 class Bench:
@@ -358,17 +365,7 @@ class Bench:
         tops = sorted(str(path) for path in folder.iterdir())
         halves = [self.check_many(tops[: len(tops) // 2]), self.check_many(tops[len(tops) // 2 :])]
         whole = self.check(folder, "--format", "json", "-j", "1")
-        run_once(whole, self.root)
-        run_together(halves, self.root)
-        pairs = []
-        for index in range(self.jobs_runs):
-            if index % 2:
-                both = run_together(halves, self.root)
-                one = run_once(whole, self.root)
-            else:
-                one = run_once(whole, self.root)
-                both = run_together(halves, self.root)
-            pairs.append((both, one))
+        pairs = alternating(lambda: run_together(halves, self.root), lambda: run_once(whole, self.root), self.jobs_runs)
         speedup = statistics.median(one / both for both, one in pairs)
         both_median, one_median = (statistics.median(values) for values in zip(*pairs))
         self.rows.append({"label": f"ceiling on {size:,}{PARSER}", "name": "two halves at once",
